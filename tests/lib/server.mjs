@@ -49,6 +49,10 @@ export function startServer(extraArgs = [], { timeoutMs = 10000 } = {}) {
                 stop: () => stopProcess(proc),
             });
         });
+        proc.on('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+        });
         proc.on('exit', (code) => {
             clearTimeout(timer);
             reject(new Error(`server exited with ${code} before READY\n${stderr}`));

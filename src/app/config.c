@@ -1,0 +1,179 @@
+/* The broker's settings: defaults, then command-line flags. */
+#include "app/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+struct number_flag {
+    const char *name;
+    size_t offset;
+    int is_u64;
+    unsigned long long min, max;
+    const char *help;
+};
+
+#define U64_FLAG(n, field, lo, hi, h)                                                              \
+    {                                                                                              \
+        n, offsetof(struct config, field), 1, lo, hi, h                                            \
+    }
+#define SIZE_FLAG(n, field, lo, hi, h)                                                             \
+    {                                                                                              \
+        n, offsetof(struct config, field), 0, lo, hi, h                                            \
+    }
+
+static const struct number_flag number_flags[] = {
+    U64_FLAG("--ping-interval", ping_interval_ms, 10, 3600000, "ms between server pings"),
+    U64_FLAG("--ping-timeout", ping_timeout_ms, 10, 3600000, "ms to wait for a pong"),
+    U64_FLAG("--upgrade-timeout", upgrade_timeout_ms, 10, 3600000, "ms to finish an upgrade"),
+    U64_FLAG("--connect-timeout", connect_timeout_ms, 10, 3600000,
+             "ms for a client to join a namespace"),
+    U64_FLAG("--header-timeout", header_timeout_ms, 10, 3600000,
+             "ms to send a request's headers, or to stay idle between requests"),
+    SIZE_FLAG("--max-payload", max_payload, 16, 1u << 30, "bytes in one message or POST"),
+    SIZE_FLAG("--max-header-bytes", max_header_bytes, 256, 1u << 20, "bytes of request headers"),
+    SIZE_FLAG("--max-headers", max_headers, 4, 10000, "request header count"),
+    SIZE_FLAG("--max-connections", max_connections, 1, 1000000, "open TCP connections"),
+    SIZE_FLAG("--max-output", max_output, 1024, 1u << 30,
+              "bytes queued to a client that does not read"),
+    SIZE_FLAG("--max-packets", max_packets, 1, 100000, "packets in one polling POST"),
+};
+
+static void set_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->host, sizeof(cfg->host), "127.0.0.1");
+    cfg->port = 8080;
+    cfg->ping_interval_ms = 25000;
+    cfg->ping_timeout_ms = 20000;
+    cfg->upgrade_timeout_ms = 10000;
+    cfg->connect_timeout_ms = 45000;
+    cfg->header_timeout_ms = 10000;
+    cfg->max_payload = 1000000;
+    cfg->max_header_bytes = 16384;
+    cfg->max_headers = 100;
+    cfg->max_connections = 10000;
+    cfg->max_output = 4 * 1024 * 1024;
+    cfg->max_packets = 1024;
+    cfg->max_attachments = 10;
+    cfg->log_level = LOG_INFO;
+}
+
+/* The official suites' timings and port. */
+static void set_conformance_defaults(struct config *cfg)
+{
+    cfg->port = 3000;
+    cfg->ping_interval_ms = 300;
+    cfg->ping_timeout_ms = 200;
+    cfg->connect_timeout_ms = 1000;
+}
+
+void config_usage(const char *prog)
+{
+    printf("usage: %s [--conformance] [--host ADDR] [--port N] [options]\n\n"
+           "Serves Engine.IO/Socket.IO (polling and WebSocket, EIO3 and EIO4).\n"
+           "  --conformance        serve what the official protocol test suites expect\n"
+           "                       (port 3000, ping 300/200 ms, connect timeout 1000 ms)\n"
+           "  --host ADDR          address to listen on (default 127.0.0.1)\n"
+           "  --port N             port (default 8080; 0 picks a free one)\n"
+           "  --max-attachments N  binary attachments in one packet (default 10)\n"
+           "  --log-level LEVEL    error, warn, info or debug (default info)\n",
+           prog);
+    for (size_t i = 0; i < sizeof(number_flags) / sizeof(number_flags[0]); i++)
+        printf("  %-20s %s\n", number_flags[i].name, number_flags[i].help);
+    printf("\nOnce listening it prints \"READY port=N\" on standard output.\n");
+}
+
+static int parse_number(const char *flag, const char *text, unsigned long long min,
+                        unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max) {
+        fprintf(stderr, "error: %s needs a whole number from %llu to %llu, not \"%s\"\n", flag, min,
+                max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_flag(struct config *cfg, const char *flag, const char *value)
+{
+    unsigned long long v;
+    for (size_t i = 0; i < sizeof(number_flags) / sizeof(number_flags[0]); i++) {
+        const struct number_flag *f = &number_flags[i];
+        if (strcmp(flag, f->name) != 0)
+            continue;
+        if (parse_number(flag, value, f->min, f->max, &v) != 0)
+            return -1;
+        char *field = (char *)cfg + f->offset;
+        if (f->is_u64)
+            *(uint64_t *)(void *)field = v;
+        else
+            *(size_t *)(void *)field = (size_t)v;
+        return 0;
+    }
+    if (strcmp(flag, "--host") == 0) {
+        if (strlen(value) >= sizeof(cfg->host)) {
+            fprintf(stderr, "error: --host is too long\n");
+            return -1;
+        }
+        snprintf(cfg->host, sizeof(cfg->host), "%s", value);
+        return 0;
+    }
+    if (strcmp(flag, "--port") == 0) {
+        if (parse_number(flag, value, 0, 65535, &v) != 0)
+            return -1;
+        cfg->port = (int)v;
+        return 0;
+    }
+    if (strcmp(flag, "--max-attachments") == 0) {
+        if (parse_number(flag, value, 0, 1000, &v) != 0)
+            return -1;
+        cfg->max_attachments = (long)v;
+        return 0;
+    }
+    if (strcmp(flag, "--log-level") == 0) {
+        enum log_level level;
+        if (log_level_parse(value, &level) != 0) {
+            fprintf(stderr, "error: --log-level is one of error, warn, info, debug\n");
+            return -1;
+        }
+        cfg->log_level = (int)level;
+        return 0;
+    }
+    fprintf(stderr, "error: unknown option %s (see --help)\n", flag);
+    return -1;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv)
+{
+    set_defaults(cfg);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--conformance") == 0) {
+            cfg->conformance = 1;
+            set_conformance_defaults(cfg);
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--conformance") == 0)
+            continue;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            config_usage(argv[0]);
+            return 1;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "error: %s needs a value (see --help)\n", arg);
+            return -1;
+        }
+        if (parse_flag(cfg, arg, argv[++i]) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* The broker's settings: defaults, then command-line flags, validated once at start. */
+#ifndef APP_CONFIG_H
+#define APP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+    int conformance; /* serve the official test suites' expectations */
+    char host[64];
+    int port;
+    uint64_t ping_interval_ms;
+    uint64_t ping_timeout_ms;
+    uint64_t upgrade_timeout_ms;
+    uint64_t connect_timeout_ms;
+    uint64_t header_timeout_ms;
+    size_t max_payload;
+    size_t max_header_bytes;
+    size_t max_headers;
+    size_t max_connections;
+    size_t max_output;
+    size_t max_packets;
+    long max_attachments;
+    int log_level;
+};
+
+/* Fills cfg from argv. Returns 0, 1 when --help was printed, or -1 after printing an error
+ * to stderr. */
+int config_parse(struct config *cfg, int argc, char **argv);
+void config_usage(const char *prog);
+
+#endif
