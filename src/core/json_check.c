@@ -236,15 +236,16 @@ static int array(struct scan *sc, int depth)
 
 static int value(struct scan *sc, int depth)
 {
-    if (depth > sc->max_depth || sc->pos >= sc->len)
+    if (sc->pos >= sc->len)
         return -1;
     char c = sc->s[sc->pos];
     int is_uint;
     switch (c) {
     case '{':
-        return object(sc, depth);
+        /* Only containers count towards the nesting limit. */
+        return depth > sc->max_depth ? -1 : object(sc, depth);
     case '[':
-        return array(sc, depth);
+        return depth > sc->max_depth ? -1 : array(sc, depth);
     case '"':
         return string(sc);
     case 't':

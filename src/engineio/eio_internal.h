@@ -25,6 +25,7 @@ struct eio_session {
     int closed;
     int b64;                    /* v3 polling: text framing instead of binary */
     struct http_conn *held_get; /* polling GET waiting for packets */
+    struct http_conn *post;     /* polling POST whose body is being read */
     struct ws_conn *ws;         /* the WebSocket transport once upgraded */
     struct ws_conn *probe;      /* a WebSocket being upgraded to */
     int probed;                 /* the probe answered 2probe */
@@ -82,6 +83,6 @@ void eio_websocket_upgrade(struct eio_server *e, struct http_conn *hc,
 int eio_websocket_send(struct eio_session *s, struct ws_conn *ws, enum eio_type type, int binary,
                        const char *data, size_t len);
 /* Detaches and closes the session's WebSockets. */
-void eio_websocket_close_all(struct eio_session *s, int send_close_packet);
+void eio_websocket_close_all(struct eio_session *s);
 
 #endif

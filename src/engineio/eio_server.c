@@ -189,12 +189,15 @@ void eio_session_shutdown(struct eio_session *s, const char *reason, enum eio_ty
 {
     if (s->closed)
         return;
-    int client_gone = strcmp(reason, "client close") == 0;
     eio_queue_clear(s);
     if (s->held_get != NULL)
         eio_polling_release_get(s, to_get);
+    if (s->post != NULL) {
+        http_conn_hold(s->post, NULL, NULL);
+        s->post = NULL;
+    }
     s->closed = 1;
-    eio_websocket_close_all(s, !client_gone);
+    eio_websocket_close_all(s);
     strmap_remove(&s->srv->sessions, s->sid);
     uv_timer_stop(&s->heartbeat);
     uv_timer_stop(&s->upgrade_timer);
@@ -242,18 +245,37 @@ static int route_check(const struct eio_query *q, int upgrade)
     return -1;
 }
 
+static void on_post_aborted(struct http_conn *hc, void *ud)
+{
+    struct eio_session *s = ud;
+    (void)hc;
+    s->post = NULL;
+}
+
+/* A POST's headers: refuse one that is too large or overlaps another POST, closing the
+ * session as engine.io does; otherwise remember it until its body is in. */
 static int on_headers(struct http_conn *hc, const struct http_request *req, void *ud)
 {
     struct eio_server *e = ud;
-    if (req->method != HTTP_POST || !req->has_content_length ||
-        req->content_length <= e->cfg.max_payload)
+    if (req->method != HTTP_POST)
         return 0;
     struct eio_query q;
     eio_parse_query(req, &q);
     struct eio_session *s = q.has_sid ? strmap_get(&e->sessions, q.sid) : NULL;
-    if (s != NULL)
+    if (s == NULL || s->transport != EIO_POLLING)
+        return 0; /* answered once complete */
+    if (req->has_content_length && req->content_length > e->cfg.max_payload) {
         eio_session_shutdown(s, "payload too large", EIO_CLOSE);
-    return 413;
+        return 413;
+    }
+    if (s->post != NULL) {
+        log_info("eio", "overlapping polling POST sid=%s", s->sid);
+        eio_session_shutdown(s, "overlapping post", EIO_CLOSE);
+        return 400;
+    }
+    s->post = hc;
+    http_conn_hold(hc, on_post_aborted, s);
+    return 0;
 }
 
 static void on_request(struct http_conn *hc, const struct http_request *req, void *ud)
@@ -279,6 +301,11 @@ static void on_request(struct http_conn *hc, const struct http_request *req, voi
     if (s == NULL) {
         eio_fail(hc, 1);
         return;
+    }
+    if (s->post == hc) {
+        /* Its body is in: whatever the answer, it no longer overlaps anything. */
+        http_conn_hold(hc, NULL, NULL);
+        s->post = NULL;
     }
     if (!q.polling || s->transport != EIO_POLLING || q.protocol != s->protocol) {
         eio_fail(hc, 3);

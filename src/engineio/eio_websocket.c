@@ -90,15 +90,14 @@ static void detach_and_close(struct ws_conn *ws, unsigned code)
     ws_conn_close(ws, code);
 }
 
-void eio_websocket_close_all(struct eio_session *s, int send_close_packet)
+void eio_websocket_close_all(struct eio_session *s)
 {
     if (s->probe != NULL) {
         detach_and_close(s->probe, WS_CLOSE_NORMAL);
         s->probe = NULL;
     }
     if (s->ws != NULL) {
-        if (send_close_packet)
-            eio_websocket_send(s, s->ws, EIO_CLOSE, 0, "", 0);
+        /* As engine.io does, a WebSocket is just closed: no close packet goes first. */
         detach_and_close(s->ws, WS_CLOSE_NORMAL);
         s->ws = NULL;
     }

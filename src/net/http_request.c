@@ -38,11 +38,27 @@ static int on_url(llhttp_t *ll, const char *at, size_t len)
     return buf_append(&p->req.url, at, len) == 0 ? 0 : fail(p, 414, "url too long");
 }
 
+/* RFC 9110 token characters, the only ones allowed in a header name. */
+static int is_token_char(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z')
+        return 1;
+    if (c >= 'A' && c <= 'Z')
+        return 1;
+    if (c >= '0' && c <= '9')
+        return 1;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
 static int on_header_field(llhttp_t *ll, const char *at, size_t len)
 {
     struct http_parser *p = parser_of(ll);
     if (count_header_bytes(p, len) != 0)
         return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_token_char((unsigned char)at[i]))
+            return fail(p, 400, "invalid character in a header name");
+    }
     if (p->in_value) {
         p->in_value = 0;
         buf_reset(&p->field);
@@ -83,13 +99,13 @@ static int on_headers_complete(llhttp_t *ll)
 {
     struct http_parser *p = parser_of(ll);
     struct http_request *req = &p->req;
+    if (ll->http_major != 1)
+        return fail(p, 400, "not an HTTP/1.x request");
     req->method = ll->method;
     req->keep_alive = llhttp_should_keep_alive(ll);
     req->upgrade = ll->upgrade;
     req->has_content_length = (ll->flags & F_CONTENT_LENGTH) != 0;
     req->content_length = ll->content_length;
-    if (req->has_content_length && req->content_length > req->body.max)
-        return fail(p, 413, "body too large");
     p->paused_at_message = 0;
     return HPE_PAUSED;
 }

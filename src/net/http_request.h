@@ -35,7 +35,8 @@ struct http_request {
 
 enum http_event {
     HTTP_EV_NEED_MORE = 0, /* all input consumed, no event */
-    HTTP_EV_HEADERS,       /* the current request's headers are complete */
+    HTTP_EV_HEADERS,       /* the current request's headers are complete; the caller checks
+                              content_length against its cap (the body is capped anyway) */
     HTTP_EV_MESSAGE,       /* the current request is complete */
     HTTP_EV_UPGRADE,       /* an upgrade request is complete; the rest is the new protocol */
     HTTP_EV_ERROR,         /* the peer broke HTTP; see http_parser.status */

@@ -90,7 +90,7 @@ static void on_conn_close(struct conn *c)
 {
     struct http_conn *hc = c->owner;
     hc->dead = 1;
-    if (hc->awaiting_response && hc->abort_cb != NULL)
+    if (hc->abort_cb != NULL)
         hc->abort_cb(hc, hc->abort_ud);
     hc->abort_cb = NULL;
     if (!hc->in_process)
@@ -301,11 +301,13 @@ static int on_headers(struct http_conn *hc)
         http_conn_fail(hc, 404, "Not Found");
         return -1;
     }
-    if (hc->route->ops->on_headers == NULL)
-        return 0;
-    int status = hc->route->ops->on_headers(hc, req, hc->route->ud);
+    int status = 0;
+    if (hc->route->ops->on_headers != NULL)
+        status = hc->route->ops->on_headers(hc, req, hc->route->ud);
+    if (status == 0 && req->has_content_length && req->content_length > hc->srv->limits.max_body)
+        status = 413;
     if (status != 0) {
-        if (hc->awaiting_response || !hc->refused)
+        if (!hc->refused)
             http_conn_fail(hc, status, http_status_text(status));
         return -1;
     }

@@ -60,7 +60,9 @@ void http_server_stop(struct http_server *srv);
 void http_server_release(struct http_server *srv);
 
 /* Keeps the request open: the response will come later. abort_cb (may be NULL) is called
- * if the connection dies first; after it, hc must not be used. */
+ * if the connection dies before the response; after it, hc must not be used. May also be
+ * called from on_headers, to learn of a connection that dies while its body is read;
+ * http_conn_hold(hc, NULL, NULL) forgets the callback. */
 void http_conn_hold(struct http_conn *hc, http_abort_cb abort_cb, void *ud);
 /* Sends the response. content_type may be NULL (no body type); extra_headers, if not NULL,
  * is a block of "Name: value\r\n" lines. close: close the connection after it. */

@@ -45,8 +45,6 @@ static int parse_namespace(const char *s, size_t len, size_t *pos, struct sio_pa
         out->query_len = (size_t)(s + end - q - 1);
         end = (size_t)(q - s);
     }
-    if (end - start > SIO_MAX_NSP)
-        return SIO_DECODE_BAD_NAMESPACE;
     out->nsp = s + start;
     out->nsp_len = end - start;
     return 0;
@@ -109,7 +107,10 @@ static int check_placeholders(const struct sio_packet *p)
     int binary = p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK;
     if (!binary)
         return 0;
-    if (p->info.bad_placeholder || p->info.max_placeholder >= p->attachments)
+    /* socket.io-client makes one placeholder per attachment, numbered from 0. */
+    if (p->info.bad_placeholder || p->info.max_placeholder >= p->attachments ||
+        p->info.placeholders != (size_t)p->attachments ||
+        p->info.max_placeholder != p->attachments - 1)
         return SIO_DECODE_BAD_PLACEHOLDER;
     return 0;
 }

@@ -21,7 +21,6 @@ enum sio_type {
 
 #define SIO_NO_ACK         (-1LL)
 #define SIO_MAX_ACK_DIGITS 15
-#define SIO_MAX_NSP        256
 
 /* A decoded packet: every pointer borrows from the decoded text. */
 struct sio_packet {

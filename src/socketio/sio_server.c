@@ -83,11 +83,10 @@ static void send_connect_error(struct sio_client *c, const char *nsp, size_t nsp
                                const char *message)
 {
     struct buf text;
-    char name[SIO_MAX_NSP + 1];
+    char *name = xmemdup0(nsp, nsp_len);
     buf_init(&text, BUF_NO_CAP);
-    memcpy(name, nsp, nsp_len);
-    name[nsp_len] = '\0';
     sio_packet_header(&text, SIO_CONNECT_ERROR, 0, name, SIO_NO_ACK);
+    free(name);
     /* message is ours (no characters that need escaping). socket.io 4 answers EIO3
      * clients with the same object form, and socket.io-client 2.x reads it. */
     buf_printf(&text, "{\"message\":\"%s\"}", message);

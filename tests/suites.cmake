@@ -1,0 +1,17 @@
+# The protocol suites, run by CTest against the broker binary of this build: real clients
+# (socket.io-client 4.8 and 2.5 from npm, Debian's python3-socketio), the conformance
+# expectations of the official test suites, and the bad-input suite.
+set(REPO_ROOT ${PROJECT_SOURCE_DIR})
+set(SUITE_ENV "BROKER_BIN=$<TARGET_FILE:crowdai-broker>")
+
+foreach(suite interop conformance badinput)
+  add_test(NAME suite_${suite}
+           COMMAND node --test --test-concurrency=1 tests/${suite}/
+           WORKING_DIRECTORY ${REPO_ROOT})
+  set_tests_properties(suite_${suite} PROPERTIES ENVIRONMENT "${SUITE_ENV}" TIMEOUT 600)
+endforeach()
+
+add_test(NAME suite_python
+         COMMAND /usr/bin/python3 tests/python/run.py
+         WORKING_DIRECTORY ${REPO_ROOT})
+set_tests_properties(suite_python PROPERTIES ENVIRONMENT "${SUITE_ENV}" TIMEOUT 600)
