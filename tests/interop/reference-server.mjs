@@ -23,8 +23,16 @@ function parseArgs(argv) {
         '--connect-timeout': 'connectTimeout',
         '--upgrade-timeout': 'upgradeTimeout',
     };
+    // Limits of ours that socket.io has no setting for are accepted and ignored, so that the
+    // same command lines work for both servers.
+    const ignored = new Set(['--max-header-bytes', '--max-headers', '--header-timeout',
+        '--max-connections', '--max-output', '--max-attachments', '--max-packets']);
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === '--conformance') continue;
+        if (ignored.has(argv[i]) && i + 1 < argv.length) {
+            i++;
+            continue;
+        }
         const key = names[argv[i]];
         if (!key || i + 1 >= argv.length) {
             console.error(`unknown or incomplete option: ${argv[i]}`);
