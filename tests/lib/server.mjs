@@ -46,7 +46,10 @@ export function startServer(extraArgs = [], { timeoutMs = 10000 } = {}) {
                 url: `http://127.0.0.1:${port}`,
                 proc,
                 stderr: () => stderr,
-                stop: () => stopProcess(proc),
+                stop: () => stopProcess(proc).then((code) => {
+                    checkSanitizers(stderr);
+                    return code;
+                }),
             });
         });
         proc.on('error', (err) => {
@@ -58,6 +61,15 @@ export function startServer(extraArgs = [], { timeoutMs = 10000 } = {}) {
             reject(new Error(`server exited with ${code} before READY\n${stderr}`));
         });
     });
+}
+
+/** Reports printed by ASan, LSan or UBSan: a server that printed one has a bug. */
+const SANITIZER_REPORT = /ERROR: (Address|Leak)Sanitizer|runtime error:/;
+
+/** Throws when the server's stderr holds a sanitizer report, so the suite fails on it. */
+export function checkSanitizers(stderr) {
+    const m = SANITIZER_REPORT.exec(stderr);
+    if (m) throw new Error(`the server printed a sanitizer report:\n${stderr.slice(m.index, m.index + 4000)}`);
 }
 
 function stopProcess(proc) {

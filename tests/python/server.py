@@ -57,7 +57,15 @@ class ServerProcess:
                 self.proc.wait(timeout=grace)
         for reader in self._readers:
             reader.join(timeout=grace)
+        report = SANITIZER_REPORT.search(self.stderr())
+        if report:
+            raise AssertionError('the server printed a sanitizer report:\n'
+                                 + self.stderr()[report.start():][:4000])
         return self.proc.returncode
+
+
+# Reports printed by ASan, LSan or UBSan: a server that printed one has a bug.
+SANITIZER_REPORT = re.compile(r'ERROR: (Address|Leak)Sanitizer|runtime error:')
 
 
 def _pump_lines(stream, sink):
