@@ -106,11 +106,39 @@ static int literal(struct scan *sc, const char *word)
     return 0;
 }
 
-/* Whether the raw key token s[start..end) (quotes included) is exactly "name". */
+static unsigned hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return (unsigned)(c - '0');
+    return (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+/* Whether the raw key token s[start..end) (quotes included, escapes already checked by
+ * string()) decodes to the ASCII text name. Escapes count: JSON.parse reads
+ * "\u005fplaceholder" as "_placeholder", and so must this check. */
 static int key_is(const char *s, size_t start, size_t end, const char *name)
 {
-    size_t n = strlen(name);
-    return end - start == n + 2 && memcmp(s + start + 1, name, n) == 0;
+    size_t i = start + 1, stop = end - 1;
+    for (; *name != '\0'; name++) {
+        if (i >= stop)
+            return 0;
+        unsigned c = (unsigned char)s[i++];
+        if (c == '\\') {
+            char e = s[i++];
+            if (e == 'u') {
+                c = 0;
+                for (int k = 0; k < 4; k++)
+                    c = c * 16 + hex_value(s[i++]);
+            } else if (e == '"' || e == '\\' || e == '/') {
+                c = (unsigned char)e;
+            } else {
+                c = 0x100; /* \b \f \n \r \t: control characters, never in a name */
+            }
+        }
+        if (c != (unsigned char)*name)
+            return 0;
+    }
+    return i == stop;
 }
 
 /* Placeholder state of the object being scanned. */

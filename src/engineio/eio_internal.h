@@ -3,6 +3,7 @@
 #define ENGINEIO_EIO_INTERNAL_H
 
 #include "core/list.h"
+#include "core/random_id.h"
 #include "engineio/eio_packet.h"
 #include "engineio/eio_server.h"
 #include "net/ws_conn.h"
@@ -18,7 +19,7 @@ struct eio_out {
 };
 
 struct eio_session {
-    char sid[24];
+    char sid[RANDOM_ID_LEN + 1];
     struct eio_server *srv;
     int protocol; /* 3 or 4 */
     enum eio_transport transport;

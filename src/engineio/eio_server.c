@@ -4,9 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/log.h"
+#include "core/random_id.h"
 #include "core/xalloc.h"
 
 static const char *const error_messages[] = {
@@ -36,18 +36,6 @@ void eio_parse_query(const struct http_request *req, struct eio_query *q)
     q->has_sid = http_request_query(req, "sid", q->sid, sizeof(q->sid)) > 0;
 }
 
-static void new_sid(char out[24])
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char raw[20];
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-        abort(); /* no entropy: nothing safe to do */
-    for (int i = 0; i < 20; i++)
-        out[i] = alphabet[raw[i] & 63];
-    out[20] = '\0';
-}
-
 static void on_heartbeat(uv_timer_t *t);
 
 struct eio_session *eio_session_new(struct eio_server *e, int protocol,
@@ -55,7 +43,7 @@ struct eio_session *eio_session_new(struct eio_server *e, int protocol,
 {
     struct eio_session *s = xcalloc(1, sizeof(*s));
     do {
-        new_sid(s->sid);
+        random_id(s->sid);
     } while (strmap_get(&e->sessions, s->sid) != NULL);
     s->srv = e;
     s->protocol = protocol;

@@ -48,7 +48,8 @@ int ws_close_code_valid(unsigned code)
 void ws_reader_init(struct ws_reader *r, int require_mask, size_t max_message, ws_message_cb cb,
                     void *ud)
 {
-    buf_init(&r->in, max_message + WS_MAX_FRAME_HEADER);
+    /* r->in only ever keeps one incomplete frame: a message frame or a control frame. */
+    buf_init(&r->in, (max_message > 125 ? max_message : 125) + WS_MAX_FRAME_HEADER);
     buf_init(&r->msg, max_message);
     r->msg_op = WS_OP_CONT;
     r->fragments = 0;
@@ -241,7 +242,13 @@ int ws_reader_feed(struct ws_reader *r, uint8_t *data, size_t len)
             return WS_CLOSE_TOO_BIG;
         return 0;
     }
-    if (buf_append(&r->in, data, len) != 0)
+    /* This read may complete the pending frame and carry many more: cap only what is left
+     * over (one incomplete frame), not the sum. */
+    size_t cap = r->in.max;
+    r->in.max = BUF_NO_CAP;
+    rc = buf_append(&r->in, data, len);
+    r->in.max = cap;
+    if (rc != 0)
         return WS_CLOSE_TOO_BIG;
     /* Work on a detached copy: the callback may feed nothing back, but consume() must not
      * see the buffer move under it. */

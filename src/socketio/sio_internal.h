@@ -4,6 +4,7 @@
 #define SOCKETIO_SIO_INTERNAL_H
 
 #include "core/list.h"
+#include "core/random_id.h"
 #include "core/strmap.h"
 #include "socketio/sio_server.h"
 
@@ -64,7 +65,7 @@ struct sio_pending_ack {
 };
 
 struct sio_socket {
-    char id[24];
+    char id[RANDOM_ID_LEN + 1];
     struct sio_client *client;
     struct sio_namespace *nsp;
     struct list client_link;

@@ -3,27 +3,15 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/log.h"
+#include "core/random_id.h"
 #include "core/xalloc.h"
-
-static void new_socket_id(char out[24])
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char raw[20];
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-        abort();
-    for (int i = 0; i < 20; i++)
-        out[i] = alphabet[raw[i] & 63];
-    out[20] = '\0';
-}
 
 struct sio_socket *sio_socket_new(struct sio_client *client, struct sio_namespace *nsp)
 {
     struct sio_socket *sock = xcalloc(1, sizeof(*sock));
-    new_socket_id(sock->id);
+    random_id(sock->id);
     sock->client = client;
     sock->nsp = nsp;
     list_init(&sock->acks);

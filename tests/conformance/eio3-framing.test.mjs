@@ -15,19 +15,10 @@
 //     itself); the official suite's WebSocket close test passes there only through the ping
 //     timeout. Here pings are answered, so only the close packet can end the connection.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { serverKind, startServer } from '../lib/server.mjs';
 import { MAX_PAYLOAD, PING_INTERVAL, PING_TIMEOUT } from './engine-cases.mjs';
-import {
-    OPEN_KEYS,
-    PollingSession,
-    closeAll,
-    decodeV3Binary,
-    errorCode,
-    httpRequest,
-    openWsSession,
-    upgradeRequest,
-} from './wire.mjs';
+import { OPEN_KEYS, PollingSession, decodeV3Binary, errorCode, httpRequest, openWsSession, upgradeRequest, useServer } from './wire.mjs';
 
 // Appended to assertion messages so that a failure on the reference names its known cause.
 function onReference(cause) {
@@ -42,15 +33,7 @@ function assertOctetStream(res) {
 }
 
 describe('Required where the reference deviates', { timeout: 60000 }, () => {
-    const srv = {};
-    before(async () => {
-        const server = await startServer();
-        Object.assign(srv, server, { wsUrl: server.url.replace(/^http/, 'ws') });
-    });
-    after(async () => {
-        closeAll();
-        if (srv.stop) await srv.stop();
-    });
+    const srv = useServer();
 
     // A GET that must come back in the XHR2 framing; returns its packets.
     async function getBinaryFramed(url) {

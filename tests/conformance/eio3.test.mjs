@@ -1,23 +1,14 @@
 // EIO=3 behaviour that old clients (socket.io 1.x/2.x, socketIO-client 0.7) rely on, per §1.3 of
 // the protocol notes: length-prefixed polling payloads, client-side heartbeat, implicit `40`, 0x04 frames.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
 import { PING_INTERVAL, PING_TIMEOUT } from './engine-cases.mjs';
-import { PollingSession, WsClient, closeAll, encodeV3Binary, httpRequest, openWsSession, sleep } from './wire.mjs';
+import { PollingSession, WsClient, encodeV3Binary, httpRequest, openWsSession, sleep, useServer } from './wire.mjs';
 
 const PH0 = '{"_placeholder":true,"num":0}';
 
 describe('EIO=3 clients', { timeout: 60000 }, () => {
-    const srv = {};
-    before(async () => {
-        const server = await startServer();
-        Object.assign(srv, server, { wsUrl: server.url.replace(/^http/, 'ws') });
-    });
-    after(async () => {
-        closeAll();
-        if (srv.stop) await srv.stop();
-    });
+    const srv = useServer();
 
     const b64Session = (path = '/engine.io/') => new PollingSession(srv.url, path, { eio: 3, b64: true });
     const openWs3 = (path = '/engine.io/') => openWsSession(srv.wsUrl, path, 'EIO=3&transport=websocket');

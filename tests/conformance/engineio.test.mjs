@@ -1,23 +1,14 @@
 // The official engine.io-protocol suite's expectations on /engine.io/ (a raw echo) plus maxPayload and
 // unknown-sid checks; its invalid-EIO and WebSocket close cases are in eio3-framing.test.mjs.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
 import { MAX_PAYLOAD, defineEngineCases } from './engine-cases.mjs';
-import { PollingSession, RS, closeAll, decodeV4, errorCode, httpRequest, openWsSession, sleep } from './wire.mjs';
+import { PollingSession, RS, decodeV4, errorCode, httpRequest, openWsSession, sleep, useServer } from './wire.mjs';
 
 const PATH = '/engine.io/';
 
 describe('Engine.IO protocol on /engine.io/', { timeout: 60000 }, () => {
-    const srv = {};
-    before(async () => {
-        const server = await startServer();
-        Object.assign(srv, server, { wsUrl: server.url.replace(/^http/, 'ws') });
-    });
-    after(async () => {
-        closeAll();
-        if (srv.stop) await srv.stop();
-    });
+    const srv = useServer();
 
     const polling = () => new PollingSession(srv.url, PATH);
 

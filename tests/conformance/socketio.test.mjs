@@ -1,25 +1,16 @@
 // The official socket.io-protocol suite's expectations on /socket.io/ (namespaces / and /custom, auth,
 // message-back, message-with-ack); its invalid-EIO and WebSocket close cases are in eio3-framing.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startServer } from '../lib/server.mjs';
+import { describe, it } from 'node:test';
 import { defineEngineCases } from './engine-cases.mjs';
-import { PollingSession, closeAll, openWsSession } from './wire.mjs';
+import { PollingSession, openWsSession, useServer } from './wire.mjs';
 
 const PATH = '/socket.io/';
 const PH0 = '{"_placeholder":true,"num":0}';
 const PH1 = '{"_placeholder":true,"num":1}';
 
 describe('Socket.IO protocol on /socket.io/', { timeout: 60000 }, () => {
-    const srv = {};
-    before(async () => {
-        const server = await startServer();
-        Object.assign(srv, server, { wsUrl: server.url.replace(/^http/, 'ws') });
-    });
-    after(async () => {
-        closeAll();
-        if (srv.stop) await srv.stop();
-    });
+    const srv = useServer();
 
     const openWs = () => openWsSession(srv.wsUrl, PATH);
 

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
 import WebSocket from 'ws';
+import { startServer } from '../lib/server.mjs';
 
 export { sleep };
 
@@ -437,3 +439,21 @@ export async function openWsSession(wsBase, path, query = 'EIO=4&transport=webso
 
 /** The keys of an EIO=4 open packet, sorted. */
 export const OPEN_KEYS = ['maxPayload', 'pingInterval', 'pingTimeout', 'sid', 'upgrades'];
+
+/**
+ * Starts the server under test before the enclosing describe()'s tests and stops it after
+ * them (closing every connection this module opened). Returns an object that holds
+ * {url, wsUrl, port, proc, stop} once the tests run.
+ */
+export function useServer(args = []) {
+    const srv = {};
+    before(async () => {
+        const server = await startServer(args);
+        Object.assign(srv, server, { wsUrl: server.url.replace(/^http/, 'ws') });
+    });
+    after(async () => {
+        closeAll();
+        if (srv.stop) await srv.stop();
+    });
+    return srv;
+}
