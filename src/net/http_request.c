@@ -249,7 +249,7 @@ int http_request_query(const struct http_request *req, const char *name, char *o
     const char *url = req->url.data != NULL ? req->url.data : "";
     const char *end = url + req->url.len;
     const char *p = memchr(url, '?', req->url.len);
-    if (p == NULL)
+    if (p == NULL || outlen == 0)
         return -1;
     size_t nlen = strlen(name);
     p++;
