@@ -1,0 +1,17 @@
+# The registry (embedded SQLite backend of registry.h) and the admin command line.
+# Included from the top CMakeLists.txt.
+set(REGISTRY_DIR ${PROJECT_SOURCE_DIR}/src/registry)
+set(ADMIN_DIR ${PROJECT_SOURCE_DIR}/src/admin)
+
+add_library(crowdai_registry STATIC
+  ${REGISTRY_DIR}/reg_store.c ${REGISTRY_DIR}/reg_time.c ${REGISTRY_DIR}/reg_catalog.c
+  ${REGISTRY_DIR}/reg_access.c ${REGISTRY_DIR}/reg_submit.c ${REGISTRY_DIR}/reg_submission.c
+  ${REGISTRY_DIR}/reg_board.c ${REGISTRY_DIR}/reg_sqlite.c)
+target_link_libraries(crowdai_registry
+  PUBLIC crowdai_pure PkgConfig::SQLITE PkgConfig::UV PkgConfig::CRYPTO m)
+
+add_executable(crowdai-admin
+  ${ADMIN_DIR}/admin_main.c ${ADMIN_DIR}/admin_args.c ${ADMIN_DIR}/admin_out.c
+  ${ADMIN_DIR}/admin_challenge.c ${ADMIN_DIR}/admin_import.c ${ADMIN_DIR}/admin_access.c
+  ${ADMIN_DIR}/admin_report.c)
+target_link_libraries(crowdai-admin PRIVATE crowdai_registry)
