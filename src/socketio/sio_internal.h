@@ -75,6 +75,7 @@ struct sio_socket {
     struct list acks;
     long long next_ack_id;
     void *data;
+    int pending; /* CONNECT deferred, not decided yet */
 };
 
 struct sio_server {

@@ -94,6 +94,33 @@ static void send_connect_error(struct sio_client *c, const char *nsp, size_t nsp
     buf_release(&text);
 }
 
+const char sio_connect_defer[] = "deferred";
+
+/* Accepts (refusal NULL) or refuses a socket whose CONNECT was decided. */
+static void finish_connect(struct sio_socket *sock, const char *refusal, const char *auth,
+                           size_t auth_len)
+{
+    struct sio_client *c = sock->client;
+    struct sio_namespace *nsp = sock->nsp;
+    if (refusal != NULL) {
+        send_connect_error(c, nsp->name, strlen(nsp->name), refusal);
+        list_remove(&sock->client_link);
+        list_remove(&sock->nsp_link);
+        free(sock);
+        return;
+    }
+    uv_timer_stop(&c->connect_timer);
+    struct buf text;
+    buf_init(&text, BUF_NO_CAP);
+    sio_packet_header(&text, SIO_CONNECT, 0, nsp->name, SIO_NO_ACK);
+    if (c->protocol == 5)
+        buf_printf(&text, "{\"sid\":\"%s\"}", sock->id);
+    sio_client_send(c, &text, NULL, 0);
+    buf_release(&text);
+    if (nsp->connected != NULL)
+        nsp->connected(sock, auth, auth_len, nsp->connect_ud);
+}
+
 static void connect_namespace(struct sio_client *c, const char *name, size_t name_len,
                               const char *auth, size_t auth_len)
 {
@@ -114,23 +141,19 @@ static void connect_namespace(struct sio_client *c, const char *name, size_t nam
     struct sio_socket *sock = sio_socket_new(c, nsp);
     const char *refusal =
         nsp->check != NULL ? nsp->check(sock, auth, auth_len, nsp->connect_ud) : NULL;
-    if (refusal != NULL) {
-        send_connect_error(c, name, name_len, refusal);
-        list_remove(&sock->client_link);
-        list_remove(&sock->nsp_link);
-        free(sock);
+    if (refusal == sio_connect_defer) {
+        sock->pending = 1;
         return;
     }
-    uv_timer_stop(&c->connect_timer);
-    struct buf text;
-    buf_init(&text, BUF_NO_CAP);
-    sio_packet_header(&text, SIO_CONNECT, 0, nsp->name, SIO_NO_ACK);
-    if (c->protocol == 5)
-        buf_printf(&text, "{\"sid\":\"%s\"}", sock->id);
-    sio_client_send(c, &text, NULL, 0);
-    buf_release(&text);
-    if (nsp->connected != NULL)
-        nsp->connected(sock, auth, auth_len, nsp->connect_ud);
+    finish_connect(sock, refusal, auth, auth_len);
+}
+
+void sio_socket_connect_decide(struct sio_socket *sock, const char *refusal)
+{
+    if (!sock->pending)
+        return;
+    sock->pending = 0;
+    finish_connect(sock, refusal, "{}", 2);
 }
 
 /* ---- packets ---- */
@@ -176,6 +199,10 @@ static void handle_packet(struct sio_client *c, const struct sio_packet *pkt,
     }
     if (pkt->type == SIO_DISCONNECT) {
         sio_socket_destroy(sock, "client namespace disconnect");
+        return;
+    }
+    if (sock->pending) {
+        log_debug("sio", "event before the CONNECT was decided, ignored sid=%s", sock->id);
         return;
     }
     dispatch_event(sock, pkt, bins, nbins);

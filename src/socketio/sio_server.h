@@ -37,10 +37,15 @@ struct sio_event {
 };
 
 /* Decides on a CONNECT. auth is the JSON text of the auth object ("{}" when none). Return
- * NULL to accept, or a message for the CONNECT_ERROR packet. */
+ * NULL to accept, a message for the CONNECT_ERROR packet, or sio_connect_defer to decide
+ * later with sio_socket_connect_decide() (events from the client are ignored meanwhile; if
+ * the client goes away first, the disconnect callback runs and the socket must not be used
+ * afterwards). */
 typedef const char *(*sio_connect_cb)(struct sio_socket *sock, const char *auth, size_t auth_len,
                                       void *ud);
 /* The socket is connected (its CONNECT reply is queued). */
+extern const char sio_connect_defer[];
+
 typedef void (*sio_connected_cb)(struct sio_socket *sock, const char *auth, size_t auth_len,
                                  void *ud);
 typedef void (*sio_event_cb)(struct sio_socket *sock, const struct sio_event *ev, void *ud);
@@ -84,6 +89,9 @@ int sio_socket_emit(struct sio_socket *sock, const char *event, const char *args
 int sio_socket_emit_ack(struct sio_socket *sock, const char *event, const char *args,
                         size_t args_len, const struct sio_bin *bins, size_t nbins, sio_ack_cb cb,
                         void *ud, uint64_t timeout_ms);
+/* Gives the decision on a deferred CONNECT: NULL accepts (the connected callback runs with
+ * auth "{}"), a message refuses (the socket is freed, no disconnect callback). */
+void sio_socket_connect_decide(struct sio_socket *sock, const char *refusal);
 /* Answers the client's ack request ack_id with args and attachments. */
 int sio_socket_ack(struct sio_socket *sock, long long ack_id, const char *args, size_t args_len,
                    const struct sio_bin *bins, size_t nbins);
