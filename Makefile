@@ -30,9 +30,10 @@ fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j$(JOBS)
 
-# Starts the broker on its embedded default (Ctrl-C stops it).
+# Starts the broker on its embedded default, seeded with a demo challenge, and a demo grader
+# (Ctrl-C stops them).
 run: release
-	./build/release/bin/crowdai-broker $(BROKER_ARGS)
+	BROKER_ARGS="$(BROKER_ARGS)" scripts/run.sh
 
 # Every test: format check, unit tests and protocol suites under ASan+UBSan, then fuzzing.
 test: fmt-check asan fuzz

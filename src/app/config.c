@@ -40,6 +40,13 @@ static const struct number_flag number_flags[] = {
     SIZE_FLAG("--max-output", max_output, 1024, 1u << 30,
               "bytes queued to a client that does not read"),
     SIZE_FLAG("--max-packets", max_packets, 1, 100000, "packets in one polling POST"),
+    U64_FLAG("--lease", lease_ms, 100, 3600000,
+             "ms a grader may stay silent about a job before it is requeued"),
+    U64_FLAG("--janitor", janitor_ms, 10, 600000, "ms between passes over expired leases"),
+    U64_FLAG("--token-ttl", token_ttl_ms, 1000, 31536000000ULL, "ms a session token lasts"),
+    U64_FLAG("--retry-base", retry_base_ms, 1, 3600000,
+             "ms before the first retry of a retryable grader failure (doubles each time)"),
+    U64_FLAG("--retry-cap", retry_cap_ms, 1, 86400000, "longest wait before a retry, in ms"),
 };
 
 static void set_defaults(struct config *cfg)
@@ -60,6 +67,13 @@ static void set_defaults(struct config *cfg)
     cfg->max_packets = 1024;
     cfg->max_attachments = 10;
     cfg->log_level = LOG_INFO;
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
+    snprintf(cfg->redis_server, sizeof(cfg->redis_server), "redis-server");
+    cfg->lease_ms = 30000;
+    cfg->janitor_ms = 2000;
+    cfg->token_ttl_ms = 48ULL * 3600 * 1000;
+    cfg->retry_base_ms = 2000;
+    cfg->retry_cap_ms = 300000;
 }
 
 /* The official suites' timings and port. */
@@ -80,7 +94,10 @@ void config_usage(const char *prog)
            "  --host ADDR          address to listen on (default 127.0.0.1)\n"
            "  --port N             port (default 8080; 0 picks a free one)\n"
            "  --max-attachments N  binary attachments in one packet (default 10)\n"
-           "  --log-level LEVEL    error, warn, info or debug (default info)\n",
+           "  --log-level LEVEL    error, warn, info or debug (default info)\n"
+           "  --data DIR           data directory: registry, secret, private Redis (default data)\n"
+           "  --redis HOST:PORT    use this Redis instead of starting a private redis-server\n"
+           "  --redis-server PATH  the redis-server binary for the private one\n",
            prog);
     for (size_t i = 0; i < sizeof(number_flags) / sizeof(number_flags[0]); i++)
         printf("  %-20s %s\n", number_flags[i].name, number_flags[i].help);
@@ -99,6 +116,23 @@ static int parse_number(const char *flag, const char *text, unsigned long long m
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* "host:port" of an external Redis. */
+static int parse_redis(struct config *cfg, const char *value)
+{
+    const char *colon = strrchr(value, ':');
+    unsigned long long port;
+    size_t host_len = colon != NULL ? (size_t)(colon - value) : 0;
+    if (colon == NULL || host_len == 0 || host_len >= sizeof(cfg->redis_host) ||
+        parse_number("--redis port", colon + 1, 1, 65535, &port) != 0) {
+        fprintf(stderr, "error: --redis needs HOST:PORT, e.g. 127.0.0.1:6379\n");
+        return -1;
+    }
+    memcpy(cfg->redis_host, value, host_len);
+    cfg->redis_host[host_len] = '\0';
+    cfg->redis_port = (int)port;
     return 0;
 }
 
@@ -138,6 +172,18 @@ static int parse_flag(struct config *cfg, const char *flag, const char *value)
         cfg->max_attachments = (long)v;
         return 0;
     }
+    if (strcmp(flag, "--data") == 0 || strcmp(flag, "--redis-server") == 0) {
+        char *dst = flag[2] == 'd' ? cfg->data_dir : cfg->redis_server;
+        size_t cap = flag[2] == 'd' ? sizeof(cfg->data_dir) : sizeof(cfg->redis_server);
+        if (strlen(value) == 0 || strlen(value) >= cap) {
+            fprintf(stderr, "error: %s needs a path shorter than %zu bytes\n", flag, cap);
+            return -1;
+        }
+        snprintf(dst, cap, "%s", value);
+        return 0;
+    }
+    if (strcmp(flag, "--redis") == 0)
+        return parse_redis(cfg, value);
     if (strcmp(flag, "--log-level") == 0) {
         enum log_level level;
         if (log_level_parse(value, &level) != 0) {

@@ -22,6 +22,16 @@ struct config {
     size_t max_packets;
     long max_attachments;
     int log_level;
+    /* Broker mode (everything but --conformance). */
+    char data_dir[256];   /* registry, blobs, secret, private Redis */
+    char redis_host[128]; /* external Redis; "" = start a private redis-server */
+    int redis_port;
+    char redis_server[256]; /* the redis-server binary for the private one */
+    uint64_t lease_ms;
+    uint64_t janitor_ms;
+    uint64_t token_ttl_ms;
+    uint64_t retry_base_ms;
+    uint64_t retry_cap_ms;
 };
 
 /* Fills cfg from argv. Returns 0, 1 when --help was printed, or -1 after printing an error

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "app/broker_app.h"
 #include "app/config.h"
 #include "app/conformance.h"
 #include "core/log.h"
@@ -23,6 +24,7 @@ struct app {
     struct sio_server *sio;
     struct eio_server echo; /* conformance mode only */
     int has_echo;
+    struct broker_app broker; /* broker mode only */
     uv_signal_t sigterm, sigint;
     uv_timer_t grace;
     int stopping;
@@ -51,6 +53,8 @@ static void close_handle(uv_handle_t *h, void *arg)
 static void on_grace_over(uv_timer_t *t)
 {
     struct app *app = t->data;
+    if (!app->cfg.conformance)
+        broker_app_close(&app->broker);
     while (!list_empty(&app->pool.all))
         conn_close(container_of(app->pool.all.next, struct conn, all_link));
     uv_walk(app->loop, close_handle, NULL);
@@ -64,6 +68,8 @@ static void on_signal(uv_signal_t *h, int signum)
     app->stopping = 1;
     log_info("main", "shutting down on signal %d", signum);
     http_server_stop(&app->http);
+    if (!app->cfg.conformance)
+        broker_app_stop(&app->broker);
     sio_server_close_all(app->sio);
     if (app->has_echo)
         eio_server_close_all(&app->echo, "server shutting down");
@@ -99,6 +105,8 @@ static void setup(struct app *app)
 
 static void teardown(struct app *app)
 {
+    if (!app->cfg.conformance)
+        broker_app_release(&app->broker);
     sio_server_free(app->sio);
     if (app->has_echo)
         eio_server_release(&app->echo);
@@ -115,6 +123,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     app.loop = uv_default_loop();
     setup(&app);
+    if (!app.cfg.conformance && broker_app_start(&app.broker, app.loop, &app.cfg, app.sio) != 0)
+        return 1;
     rc = http_server_listen(&app.http, app.cfg.host, app.cfg.port);
     if (rc != 0) {
         fprintf(stderr, "error: cannot listen on %s:%d: %s\n", app.cfg.host, app.cfg.port,

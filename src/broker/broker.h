@@ -1,0 +1,68 @@
+/* The broker: participants on namespace "/", graders on "/grader", the registry as the
+ * system of record, the Redis queue for everything in flight. This file holds the shared
+ * state; participant.c, grader.c and outbox.c hold the behaviour. */
+#ifndef BROKER_BROKER_H
+#define BROKER_BROKER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "broker/token.h"
+#include "broker/watch.h"
+#include "core/list.h"
+#include "queue/rq.h"
+#include "registry/registry.h"
+#include "socketio/sio_server.h"
+
+struct broker_config {
+    int64_t token_ttl_ms;  /* session token lifetime (48 h) */
+    int64_t lease_ms;      /* a grader must report within this (progress renews it) */
+    uint64_t janitor_ms;   /* how often expired leases and due retries are handled */
+    uint64_t outbox_ms;    /* how often the score outbox is retried */
+    int64_t retry_base_ms; /* retry backoff for retryable grader failures */
+    int64_t retry_cap_ms;
+    uint64_t waiting_repeat_ms; /* WAITING is repeated this often while no grader is online */
+};
+
+struct broker {
+    uv_loop_t *loop;
+    struct broker_config cfg;
+    struct registry *reg;
+    struct rq *rq;
+    struct sio_server *sio;
+    struct sio_namespace *participants;
+    struct sio_namespace *graders_nsp;
+    unsigned char secret[TOKEN_SECRET_LEN];
+    struct watchers watchers;
+    struct list graders; /* struct grader.link */
+    uv_timer_t janitor;
+    uv_timer_t outbox_timer;
+    int outbox_running;
+    int stopping;
+};
+
+/* Wires the namespaces and starts the timers. reg and rq stay owned by the caller. */
+void broker_init(struct broker *b, uv_loop_t *loop, const struct broker_config *cfg,
+                 struct registry *reg, struct rq *rq, struct sio_server *sio,
+                 const unsigned char secret[TOKEN_SECRET_LEN]);
+/* Stops the timers (closing their handles). */
+void broker_stop(struct broker *b);
+void broker_release(struct broker *b);
+/* Unix time in ms. */
+int64_t broker_now(void);
+
+/* participant.c */
+void participant_install(struct broker *b);
+/* grader.c */
+void grader_install(struct broker *b);
+/* Hands queued jobs to graders with free capacity. */
+void grader_dispatch_all(struct broker *b);
+/* Forwards a cancel to the local grader holding the job, if it is here. */
+void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_id,
+                           const char *reason);
+/* Whether a grader on this broker serves pool. */
+int grader_pool_online(const struct broker *b, const char *pool);
+/* outbox.c: applies final results in Redis to the registry (exactly once). */
+void outbox_kick(struct broker *b);
+
+#endif

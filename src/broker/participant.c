@@ -1,0 +1,600 @@
+/* The participant protocol on namespace "/": authenticate, submit, watch, status, cancel and
+ * leaderboard, each answered through its ack. Every call but leaderboard carries the session
+ * token, checked each time; a participant sees and touches only their own submissions. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/reply.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#define MAX_CLIENT_ID   128
+#define MAX_DESCRIPTION 500
+#define MAX_KEY         128
+
+/* A participant's socket, kept alive while calls on it are in flight: sock is NULL once the
+ * socket is gone, and answers are dropped. */
+struct psess {
+    struct broker *b;
+    struct sio_socket *sock;
+    int refs;
+};
+
+/* One call in flight. */
+struct pcall {
+    struct psess *ps;
+    long long ack_id;
+    struct token_claims claims;
+    int64_t sub_id;
+    int64_t after_seq;
+    char *client_id;
+    char *file_key;
+    char *description;
+    char *data;
+    int round;
+    struct reg_challenge challenge;
+    struct reg_submit_result result;
+    char *result_message;
+    json_t *rows;
+};
+
+static struct pcall *pcall_new(struct psess *ps, long long ack_id)
+{
+    struct pcall *c = xcalloc(1, sizeof(*c));
+    c->ps = ps;
+    c->ack_id = ack_id;
+    ps->refs++;
+    return c;
+}
+
+static void pcall_free(struct pcall *c)
+{
+    if (--c->ps->refs == 0)
+        free(c->ps);
+    free(c->client_id);
+    free(c->file_key);
+    free(c->description);
+    free(c->data);
+    free(c->result_message);
+    if (c->rows != NULL)
+        json_decref(c->rows);
+    free(c);
+}
+
+static struct psess *psess_of(struct sio_socket *sock)
+{
+    return sio_socket_data(sock);
+}
+
+/* ---- authenticate ---- */
+
+static const char *auth_code(enum reg_auth r)
+{
+    switch (r) {
+    case REG_AUTH_BAD_KEY:
+        return "BAD_API_KEY";
+    case REG_AUTH_UNKNOWN_CHALLENGE:
+        return "UNKNOWN_CHALLENGE";
+    case REG_AUTH_CHALLENGE_CLOSED:
+        return "CHALLENGE_CLOSED";
+    default:
+        return "INTERNAL";
+    }
+}
+
+static const char *auth_message(enum reg_auth r)
+{
+    switch (r) {
+    case REG_AUTH_BAD_KEY:
+        return "This API key is not valid (unknown, rotated or revoked). Copy it again from "
+               "your profile page.";
+    case REG_AUTH_UNKNOWN_CHALLENGE:
+        return "There is no challenge with that id. Check the challenge id.";
+    case REG_AUTH_CHALLENGE_CLOSED:
+        return "This challenge is closed: its last round has ended.";
+    default:
+        return "The broker could not check your key just now. Try again in a minute.";
+    }
+}
+
+static void on_authenticated(void *ud, enum reg_auth result, const struct reg_participant *p,
+                             const struct reg_challenge *ch)
+{
+    struct pcall *c = ud;
+    struct sio_socket *sock = c->ps->sock;
+    if (sock != NULL && result != REG_AUTH_OK) {
+        reply_error(sock, c->ack_id, auth_code(result), auth_message(result), NULL);
+    } else if (sock != NULL) {
+        struct token_claims claims = {0};
+        claims.participant_id = p->id;
+        snprintf(claims.challenge_id, sizeof(claims.challenge_id), "%s", ch->id);
+        claims.expires_at = broker_now() + c->ps->b->cfg.token_ttl_ms;
+        char token[TOKEN_MAX_LEN];
+        char expires[32];
+        reply_iso_time(claims.expires_at, expires);
+        if (token_issue(c->ps->b->secret, &claims, token) != 0) {
+            reply_error(sock, c->ack_id, "INTERNAL", "Could not issue a session token.", NULL);
+        } else {
+            log_info("broker", "authenticated participant=%" PRId64 " challenge=%s", p->id, ch->id);
+            reply_ok(sock, c->ack_id,
+                     json_pack("{s:s,s:s,s:{s:I,s:s},s:{s:s,s:s}}", "session_token", token,
+                               "expires_at", expires, "participant", "id", (json_int_t)p->id,
+                               "name", p->name, "challenge", "id", ch->id, "title", ch->title));
+        }
+    }
+    pcall_free(c);
+}
+
+static void on_authenticate(struct sio_socket *sock, const struct sio_event *ev, void *ud)
+{
+    struct broker *b = ud;
+    json_t *args = reply_first_object(ev);
+    const char *key = args ? reply_string(args, "api_key", MAX_KEY) : NULL;
+    const char *challenge = args ? reply_string(args, "challenge_id", 63) : NULL;
+    if (key == NULL || challenge == NULL) {
+        reply_error(sock, ev->ack_id, "BAD_REQUEST",
+                    "authenticate needs {api_key, challenge_id} as strings.", NULL);
+    } else {
+        struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
+        b->reg->ops->authenticate(b->reg, key, challenge, on_authenticated, c);
+    }
+    if (args != NULL)
+        json_decref(args);
+}
+
+/* ---- shared checks ---- */
+
+/* Verifies the token of a call; on failure answers the ack and returns -1. */
+static int check_token(struct broker *b, struct sio_socket *sock, long long ack_id, json_t *args,
+                       struct token_claims *claims)
+{
+    const char *token = args ? reply_string(args, "session_token", TOKEN_MAX_LEN) : NULL;
+    if (token == NULL) {
+        reply_error(sock, ack_id, "NO_SESSION",
+                    "This call needs the session_token that authenticate gave you.", NULL);
+        return -1;
+    }
+    enum token_error e = token_verify(b->secret, token, broker_now(), claims);
+    if (e != TOKEN_OK) {
+        reply_error(sock, ack_id, e == TOKEN_EXPIRED ? "SESSION_EXPIRED" : "BAD_SESSION",
+                    token_error_message(e), NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *state_name(enum reg_sub_state s)
+{
+    static const char *const names[] = {"QUEUED", "RUNNING", "COMPLETE",
+                                        "ERROR",  "TIMEOUT", "CANCELLED"};
+    return (unsigned)s < 6 ? names[s] : "UNKNOWN";
+}
+
+/* ---- submit ---- */
+
+static const char *refusal_code(enum reg_refusal r)
+{
+    switch (r) {
+    case REG_ERR_LIMIT:
+        return "LIMIT_REACHED";
+    case REG_ERR_PARALLEL:
+        return "TOO_MANY_IN_FLIGHT";
+    case REG_ERR_ROUND_CLOSED:
+        return "ROUND_CLOSED";
+    case REG_ERR_NOT_QUALIFIED:
+        return "NOT_QUALIFIED";
+    case REG_ERR_UNKNOWN_ROUND:
+        return "UNKNOWN_ROUND";
+    case REG_ERR_CONFLICT:
+        return "CONFLICT";
+    default:
+        return "INTERNAL";
+    }
+}
+
+static json_t *quota_fields(const struct reg_submit_result *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "submissions_remaining",
+                        r->submissions_remaining < 0 ? json_null()
+                                                     : json_integer(r->submissions_remaining));
+    if (r->reset_at > 0) {
+        char iso[32];
+        reply_iso_time(r->reset_at, iso);
+        json_object_set_new(o, "reset_at", json_string(iso));
+    } else {
+        json_object_set_new(o, "reset_at", json_null());
+    }
+    return o;
+}
+
+static void on_enqueued(void *ud, const char *err, int existing, int64_t position)
+{
+    struct pcall *c = ud;
+    struct sio_socket *sock = c->ps->sock;
+    (void)existing;
+    if (sock != NULL && err != NULL) {
+        log_warn("broker", "enqueue failed sub=%" PRId64 " err=\"%s\"", c->sub_id, err);
+        reply_error(sock, c->ack_id, "QUEUE_UNAVAILABLE",
+                    "Your submission is recorded but could not be queued just now; submit "
+                    "again with the same client_submission_id to retry.",
+                    json_pack("{s:I}", "submission_id", (json_int_t)c->sub_id));
+    } else if (sock != NULL) {
+        json_t *o = quota_fields(&c->result);
+        json_object_set_new(o, "submission_id", json_integer(c->sub_id));
+        json_object_set_new(o, "state", json_string("QUEUED"));
+        json_object_set_new(o, "position", json_integer(position));
+        json_object_set_new(o, "round", json_integer(c->result.round_number));
+        json_object_set_new(o, "existing", json_boolean(c->result.existing));
+        reply_ok(sock, c->ack_id, o);
+        watchers_add(&c->ps->b->watchers, c->sub_id, sock, 0);
+    }
+    if (err == NULL)
+        grader_dispatch_all(c->ps->b);
+    pcall_free(c);
+}
+
+static char *grader_payload(const struct pcall *c)
+{
+    json_t *data = c->data != NULL ? json_loads(c->data, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *p = json_pack("{s:I,s:I,s:s,s:i,s:o,s:s}", "submission_id", (json_int_t)c->sub_id,
+                          "participant_id", (json_int_t)c->claims.participant_id, "challenge_id",
+                          c->challenge.id, "round", c->result.round_number, "data",
+                          data != NULL ? data : json_null(), "file_key",
+                          c->file_key != NULL ? c->file_key : "");
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    return text;
+}
+
+static void on_submitted(void *ud, const struct reg_submit_result *r)
+{
+    struct pcall *c = ud;
+    struct broker *b = c->ps->b;
+    if (r->refusal != REG_OK) {
+        if (c->ps->sock != NULL)
+            reply_error(c->ps->sock, c->ack_id, refusal_code(r->refusal),
+                        r->message ? r->message : "Refused.", quota_fields(r));
+        pcall_free(c);
+        return;
+    }
+    c->result = *r;
+    c->result.message = NULL;
+    c->sub_id = r->submission_id;
+    char *payload = grader_payload(c);
+    char *event = reply_event("ENQUEUED", 0, "Queued for grading.", NULL);
+    rq_enqueue(b->rq, c->challenge.pool, c->sub_id, c->claims.participant_id, payload,
+               c->challenge.max_attempts > 0 ? c->challenge.max_attempts : 3,
+               c->challenge.time_limit_ms, event, on_enqueued, c);
+    free(payload);
+    free(event);
+}
+
+static void on_submit_challenge(void *ud, int found, const struct reg_challenge *ch)
+{
+    struct pcall *c = ud;
+    struct broker *b = c->ps->b;
+    if (!found) {
+        if (c->ps->sock != NULL)
+            reply_error(c->ps->sock, c->ack_id, "UNKNOWN_CHALLENGE",
+                        auth_message(REG_AUTH_UNKNOWN_CHALLENGE), NULL);
+        pcall_free(c);
+        return;
+    }
+    c->challenge = *ch;
+    struct reg_submit_request req = {
+        .participant_id = c->claims.participant_id,
+        .challenge_id = ch->id,
+        .round_number = c->round,
+        .client_submission_id = c->client_id,
+        .file_key = c->file_key != NULL ? c->file_key : "",
+        .data = c->data,
+        .description = c->description != NULL ? c->description : "",
+        .now = broker_now(),
+    };
+    b->reg->ops->submit(b->reg, &req, on_submitted, c);
+}
+
+/* Reads submit's arguments into c; answers and returns -1 when one is malformed. */
+static int read_submit_args(struct pcall *c, struct sio_socket *sock, json_t *args)
+{
+    int ok = 0;
+    const char *client_id = reply_string(args, "client_submission_id", MAX_CLIENT_ID);
+    const char *challenge = reply_string(args, "challenge_id", 63);
+    const char *file_key =
+        json_object_get(args, "file_key") ? reply_string(args, "file_key", 64) : "";
+    const char *description = json_object_get(args, "description")
+                                  ? reply_string(args, "description", MAX_DESCRIPTION)
+                                  : "";
+    c->round = (int)reply_integer(args, "round", 0, &ok);
+    const char *problem = NULL;
+    if (client_id == NULL || client_id[0] == '\0')
+        problem = "submit needs a client_submission_id (a string you choose, at most 128 bytes, "
+                  "the same when you retry).";
+    else if (challenge == NULL || strcmp(challenge, c->claims.challenge_id) != 0)
+        problem = "challenge_id is missing or is not the challenge of your session.";
+    else if (file_key == NULL)
+        problem = "file_key must be the key the upload answered.";
+    else if (description == NULL)
+        problem = "description must be a string of at most 500 bytes.";
+    else if (ok != 0 || c->round < 0)
+        problem = "round must be a positive whole number.";
+    else if (file_key[0] == '\0' && json_object_get(args, "data") == NULL)
+        problem = "submit needs data or a file_key.";
+    if (problem != NULL) {
+        reply_error(sock, c->ack_id, "BAD_REQUEST", problem, NULL);
+        return -1;
+    }
+    c->client_id = xstrdup(client_id);
+    c->file_key = xstrdup(file_key);
+    c->description = xstrdup(description);
+    json_t *data = json_object_get(args, "data");
+    if (data != NULL)
+        c->data = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    return 0;
+}
+
+static void on_submit(struct sio_socket *sock, const struct sio_event *ev, void *ud)
+{
+    struct broker *b = ud;
+    json_t *args = reply_first_object(ev);
+    struct token_claims claims;
+    if (check_token(b, sock, ev->ack_id, args, &claims) == 0) {
+        struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
+        c->claims = claims;
+        if (read_submit_args(c, sock, args) != 0)
+            pcall_free(c);
+        else
+            b->reg->ops->get_challenge(b->reg, claims.challenge_id, on_submit_challenge, c);
+    }
+    if (args != NULL)
+        json_decref(args);
+}
+
+/* ---- watch, status, cancel: a submission of one's own ---- */
+
+typedef void (*owned_cb)(struct pcall *c, const struct reg_submission *s);
+
+struct owned {
+    struct pcall *c;
+    owned_cb then;
+};
+
+static void on_owned_lookup(void *ud, int found, const struct reg_submission *s)
+{
+    struct owned *o = ud;
+    struct pcall *c = o->c;
+    owned_cb then = o->then;
+    free(o);
+    if (!found || s->participant_id != c->claims.participant_id) {
+        /* Same answer whether it does not exist or is someone else's. */
+        if (c->ps->sock != NULL)
+            reply_error(c->ps->sock, c->ack_id, "NOT_FOUND", "You have no submission with that id.",
+                        NULL);
+        pcall_free(c);
+        return;
+    }
+    then(c, s);
+}
+
+static void with_owned(struct sio_socket *sock, const struct sio_event *ev, struct broker *b,
+                       owned_cb then)
+{
+    json_t *args = reply_first_object(ev);
+    struct token_claims claims;
+    if (check_token(b, sock, ev->ack_id, args, &claims) == 0) {
+        int ok = 0;
+        int64_t id = reply_integer(args, "submission_id", -1, &ok);
+        if (ok != 0 || id <= 0) {
+            reply_error(sock, ev->ack_id, "BAD_REQUEST", "submission_id must be a number.", NULL);
+        } else {
+            struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
+            c->claims = claims;
+            c->sub_id = id;
+            c->after_seq = reply_integer(args, "after_seq", 0, &ok);
+            struct owned *o = xmalloc(sizeof(*o));
+            o->c = c;
+            o->then = then;
+            b->reg->ops->get_submission(b->reg, id, on_owned_lookup, o);
+        }
+    }
+    if (args != NULL)
+        json_decref(args);
+}
+
+static json_t *submission_json(const struct reg_submission *s)
+{
+    json_t *o = json_pack("{s:I,s:s,s:i,s:s}", "submission_id", (json_int_t)s->id, "state",
+                          state_name(s->state), "round", s->round_number, "message", s->message);
+    json_object_set_new(o, "score", s->has_score ? json_real(s->score) : json_null());
+    json_object_set_new(o, "score_secondary",
+                        s->has_score ? json_real(s->score_secondary) : json_null());
+    return o;
+}
+
+static void watch_owned(struct pcall *c, const struct reg_submission *s)
+{
+    if (c->ps->sock != NULL) {
+        reply_ok(c->ps->sock, c->ack_id, submission_json(s));
+        watchers_add(&c->ps->b->watchers, s->id, c->ps->sock, c->after_seq);
+    }
+    pcall_free(c);
+}
+
+static void on_watch(struct sio_socket *sock, const struct sio_event *ev, void *ud)
+{
+    with_owned(sock, ev, ud, watch_owned);
+}
+
+static void on_position(void *ud, const char *err, int64_t n)
+{
+    struct pcall *c = ud;
+    if (c->ps->sock != NULL) {
+        json_t *o = c->rows;
+        c->rows = NULL;
+        json_object_set_new(o, "position", err == NULL && n >= 0 ? json_integer(n) : json_null());
+        reply_ok(c->ps->sock, c->ack_id, o);
+    }
+    pcall_free(c);
+}
+
+static void status_owned(struct pcall *c, const struct reg_submission *s)
+{
+    c->rows = submission_json(s);
+    if (s->state == REG_SUB_QUEUED) {
+        rq_position(c->ps->b->rq, c->challenge.pool[0] ? c->challenge.pool : "", s->id, on_position,
+                    c);
+        return;
+    }
+    on_position(c, "not queued", -1);
+}
+
+static void status_with_challenge(void *ud, int found, const struct reg_challenge *ch)
+{
+    struct pcall *c = ud;
+    if (found)
+        c->challenge = *ch;
+    struct owned *o = xmalloc(sizeof(*o));
+    o->c = c;
+    o->then = status_owned;
+    c->ps->b->reg->ops->get_submission(c->ps->b->reg, c->sub_id, on_owned_lookup, o);
+}
+
+static void on_status(struct sio_socket *sock, const struct sio_event *ev, void *ud)
+{
+    struct broker *b = ud;
+    json_t *args = reply_first_object(ev);
+    struct token_claims claims;
+    int ok = 0;
+    if (check_token(b, sock, ev->ack_id, args, &claims) == 0) {
+        int64_t id = reply_integer(args, "submission_id", -1, &ok);
+        if (ok != 0 || id <= 0) {
+            reply_error(sock, ev->ack_id, "BAD_REQUEST", "submission_id must be a number.", NULL);
+        } else {
+            struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
+            c->claims = claims;
+            c->sub_id = id;
+            b->reg->ops->get_challenge(b->reg, claims.challenge_id, status_with_challenge, c);
+        }
+    }
+    if (args != NULL)
+        json_decref(args);
+}
+
+static void on_cancelled(void *ud, const char *err, enum rq_state before, const char *grader)
+{
+    struct pcall *c = ud;
+    if (err == NULL && before == RQ_RUNNING && grader != NULL)
+        grader_forward_cancel(c->ps->b, grader, c->sub_id, "cancelled by the participant");
+    if (err == NULL)
+        outbox_kick(c->ps->b);
+    if (c->ps->sock != NULL) {
+        if (err != NULL)
+            reply_error(c->ps->sock, c->ack_id, "QUEUE_UNAVAILABLE",
+                        "Could not cancel just now; try again.", NULL);
+        else if (before == RQ_QUEUED || before == RQ_RUNNING)
+            reply_ok(c->ps->sock, c->ack_id,
+                     json_pack("{s:I,s:s}", "submission_id", (json_int_t)c->sub_id, "state",
+                               "CANCELLED"));
+        else
+            reply_error(c->ps->sock, c->ack_id, "ALREADY_FINISHED",
+                        "This submission has already finished; there is nothing to cancel.", NULL);
+    }
+    pcall_free(c);
+}
+
+static void cancel_owned(struct pcall *c, const struct reg_submission *s)
+{
+    rq_cancel(c->ps->b->rq, s->id, "Cancelled by the participant.", on_cancelled, c);
+}
+
+static void on_cancel(struct sio_socket *sock, const struct sio_event *ev, void *ud)
+{
+    with_owned(sock, ev, ud, cancel_owned);
+}
+
+/* ---- leaderboard (public) ---- */
+
+static void on_leaderboard_row(void *ud, const struct reg_leaderboard_row *row, int count)
+{
+    struct pcall *c = ud;
+    if (row != NULL) {
+        char best[32];
+        reply_iso_time(row->best_at, best);
+        json_t *r =
+            json_pack("{s:i,s:s,s:I,s:f,s:i,s:s}", "rank", row->rank, "participant",
+                      row->participant_name, "submission_id", (json_int_t)row->submission_id,
+                      "score", row->score, "submissions", row->submissions, "best_at", best);
+        json_object_set_new(r, "score_secondary",
+                            row->has_secondary ? json_real(row->score_secondary) : json_null());
+        json_array_append_new(c->rows, r);
+        return;
+    }
+    (void)count;
+    if (c->ps->sock != NULL) {
+        reply_ok(c->ps->sock, c->ack_id,
+                 json_pack("{s:s,s:O}", "challenge_id", c->challenge.id, "rows", c->rows));
+    }
+    pcall_free(c);
+}
+
+static void on_leaderboard(struct sio_socket *sock, const struct sio_event *ev, void *ud)
+{
+    struct broker *b = ud;
+    json_t *args = reply_first_object(ev);
+    const char *challenge = args ? reply_string(args, "challenge_id", 63) : NULL;
+    int ok = 0;
+    int round = args ? (int)reply_integer(args, "round", 0, &ok) : 0;
+    if (challenge == NULL || ok != 0) {
+        reply_error(sock, ev->ack_id, "BAD_REQUEST",
+                    "leaderboard needs {challenge_id} and an optional round number.", NULL);
+    } else {
+        struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
+        snprintf(c->challenge.id, sizeof(c->challenge.id), "%s", challenge);
+        c->rows = json_array();
+        b->reg->ops->leaderboard(b->reg, challenge, round, 100, on_leaderboard_row, c);
+    }
+    if (args != NULL)
+        json_decref(args);
+}
+
+/* ---- connection ---- */
+
+static void on_connected(struct sio_socket *sock, const char *auth, size_t len, void *ud)
+{
+    struct psess *ps = xcalloc(1, sizeof(*ps));
+    (void)auth, (void)len;
+    ps->b = ud;
+    ps->sock = sock;
+    ps->refs = 1;
+    sio_socket_set_data(sock, ps);
+}
+
+static void on_disconnect(struct sio_socket *sock, const char *reason, void *ud)
+{
+    struct broker *b = ud;
+    struct psess *ps = psess_of(sock);
+    (void)reason;
+    watchers_remove_socket(&b->watchers, sock);
+    if (ps == NULL)
+        return;
+    ps->sock = NULL;
+    if (--ps->refs == 0)
+        free(ps);
+}
+
+void participant_install(struct broker *b)
+{
+    struct sio_namespace *nsp = b->participants;
+    sio_namespace_on_connect(nsp, NULL, on_connected, b);
+    sio_namespace_on_disconnect(nsp, on_disconnect, b);
+    sio_namespace_on(nsp, "authenticate", on_authenticate, b);
+    sio_namespace_on(nsp, "submit", on_submit, b);
+    sio_namespace_on(nsp, "watch", on_watch, b);
+    sio_namespace_on(nsp, "status", on_status, b);
+    sio_namespace_on(nsp, "cancel", on_cancel, b);
+    sio_namespace_on(nsp, "leaderboard", on_leaderboard, b);
+}

@@ -1,0 +1,38 @@
+/* Who watches which submission on this broker, and the gate that makes every socket see a
+ * submission's events exactly once and in seq order: live events (Pub/Sub) and replays
+ * (the event stream) race each other, so each (socket, submission) remembers the last seq
+ * it was sent; an event is sent only if it is the next one, a gap triggers a replay from
+ * the stream, and anything older is dropped. */
+#ifndef BROKER_WATCH_H
+#define BROKER_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strmap.h"
+#include "queue/rq.h"
+#include "socketio/sio_server.h"
+
+struct watch_entry {
+    struct sio_socket *sock;
+    int64_t last_seq;    /* last seq sent to this socket */
+    int replaying;       /* a replay query is in flight */
+    int64_t seen_during; /* highest live seq ignored while replaying */
+};
+
+struct watchers {
+    struct strmap by_sub; /* decimal submission id -> struct watch_list */
+    struct rq *rq;
+    size_t count;
+};
+
+void watchers_init(struct watchers *w, struct rq *rq);
+void watchers_release(struct watchers *w);
+/* Starts sending sock the events of sub_id after after_seq (replay, then live). */
+void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, int64_t after_seq);
+/* Forgets every watch of sock (call from its disconnect callback). */
+void watchers_remove_socket(struct watchers *w, struct sio_socket *sock);
+/* A live event from the queue's Pub/Sub. */
+void watchers_deliver(struct watchers *w, const struct rq_event *ev);
+
+#endif
