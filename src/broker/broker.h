@@ -24,6 +24,11 @@ struct broker_config {
     uint64_t waiting_repeat_ms; /* WAITING is repeated this often while no grader is online */
 };
 
+struct waiting_entry {
+    int64_t sub_id;
+    char pool[64];
+};
+
 struct broker {
     uv_loop_t *loop;
     struct broker_config cfg;
@@ -37,6 +42,9 @@ struct broker {
     struct list graders; /* struct grader.link */
     uv_timer_t janitor;
     uv_timer_t outbox_timer;
+    uv_timer_t waiting_timer;
+    struct waiting_entry *waiting; /* submissions told WAITING (waiting.c) */
+    size_t nwaiting, waiting_alloc;
     int outbox_running;
     int stopping;
 };
@@ -62,6 +70,10 @@ void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_
                            const char *reason);
 /* Whether a grader on this broker serves pool. */
 int grader_pool_online(const struct broker *b, const char *pool);
+/* waiting.c: tells a submission WAITING when no grader serves its pool, and repeats it. */
+void waiting_check(struct broker *b, int64_t sub_id, const char *pool);
+void waiting_start(struct broker *b);
+void waiting_stop(struct broker *b);
 /* outbox.c: applies final results in Redis to the registry (exactly once). */
 void outbox_kick(struct broker *b);
 

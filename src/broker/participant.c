@@ -215,7 +215,6 @@ static void on_enqueued(void *ud, const char *err, int existing, int64_t positio
 {
     struct pcall *c = ud;
     struct sio_socket *sock = c->ps->sock;
-    (void)existing;
     if (sock != NULL && err != NULL) {
         log_warn("broker", "enqueue failed sub=%" PRId64 " err=\"%s\"", c->sub_id, err);
         reply_error(sock, c->ack_id, "QUEUE_UNAVAILABLE",
@@ -232,6 +231,8 @@ static void on_enqueued(void *ud, const char *err, int existing, int64_t positio
         reply_ok(sock, c->ack_id, o);
         watchers_add(&c->ps->b->watchers, c->sub_id, sock, 0);
     }
+    if (err == NULL && !existing)
+        waiting_check(c->ps->b, c->sub_id, c->challenge.pool);
     if (err == NULL)
         grader_dispatch_all(c->ps->b);
     pcall_free(c);

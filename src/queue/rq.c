@@ -453,6 +453,21 @@ void rq_progress(struct rq *q, int64_t submission_id, uint64_t token, int64_t le
     call_run(q, call, &a, on_fenced_reply);
 }
 
+void rq_note(struct rq *q, int64_t submission_id, const char *event, rq_fenced_cb cb, void *ud)
+{
+    struct call *call = call_new(RQ_SCRIPT_NOTE, ud);
+    call->cb.fenced = cb;
+    if (submission_id <= 0 || !valid_json(event, 1)) {
+        call_refuse(q, call, "bad id or event", on_fenced_reply);
+        return;
+    }
+    struct args a;
+    args_init(&a, q);
+    args_int(&a, submission_id);
+    args_str(&a, event);
+    call_run(q, call, &a, on_fenced_reply);
+}
+
 void rq_complete(struct rq *q, int64_t submission_id, uint64_t token, const char *result,
                  const char *event, rq_fenced_cb cb, void *ud)
 {
