@@ -62,7 +62,7 @@ static int open_queue(struct broker_app *a, uv_loop_t *loop, const struct config
 }
 
 int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config *cfg,
-                     struct sio_server *sio)
+                     struct sio_server *sio, struct http_server *http)
 {
     unsigned char secret[TOKEN_SECRET_LEN];
     char path[512], err[256] = "";
@@ -91,6 +91,7 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
         .waiting_repeat_ms = 30000,
     };
     broker_init(&a->broker, loop, &bc, a->reg, a->rq, sio, secret);
+    broker_http_install(&a->broker, http);
     a->started = 1;
     log_info("main", "broker ready data=%s redis=%s", cfg->data_dir,
              cfg->redis_host[0] ? cfg->redis_host : "private");

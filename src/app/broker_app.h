@@ -20,7 +20,7 @@ struct broker_app {
 
 /* Returns 0, or -1 after printing what is wrong on stderr. */
 int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config *cfg,
-                     struct sio_server *sio);
+                     struct sio_server *sio, struct http_server *http);
 /* First half of shutdown: stops taking work (timers) and stops the private Redis. */
 void broker_app_stop(struct broker_app *a);
 /* Second half, at the end of the grace period: closes Redis and the registry. */

@@ -87,8 +87,8 @@ static void setup(struct app *app)
     conn_pool_init(&app->pool, app->loop, cfg->max_output);
     http_server_init(&app->http, app->loop, &app->pool, &limits);
     app->sio = sio_server_new(&app->http, "/socket.io/", &eio, &sio);
-    http_server_route(&app->http, "/healthz", &healthz_ops, app);
     if (cfg->conformance) {
+        http_server_route(&app->http, "/healthz", &healthz_ops, app);
         conformance_install(app->sio);
         eio_server_init(&app->echo, &app->http, "/engine.io/", &eio, &conformance_echo_callbacks,
                         NULL);
@@ -123,7 +123,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     app.loop = uv_default_loop();
     setup(&app);
-    if (!app.cfg.conformance && broker_app_start(&app.broker, app.loop, &app.cfg, app.sio) != 0)
+    if (!app.cfg.conformance &&
+        broker_app_start(&app.broker, app.loop, &app.cfg, app.sio, &app.http) != 0)
         return 1;
     rc = http_server_listen(&app.http, app.cfg.host, app.cfg.port);
     if (rc != 0) {

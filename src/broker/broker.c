@@ -30,6 +30,12 @@ static void on_reaped(void *ud, const char *err, int64_t sub_id, enum rq_state n
     }
     log_info("broker", "janitor sub=%" PRId64 " now=%d grader=%s", sub_id, (int)now,
              grader != NULL ? grader : "-");
+    if (now == RQ_QUEUED)
+        b->metrics.lease_expiries++;
+    else if (now == RQ_TIMEOUT)
+        b->metrics.timeouts++;
+    else if (now == RQ_ERROR)
+        b->metrics.dead_letters++;
     if (grader != NULL && grader[0] != '\0' && now != RQ_RUNNING)
         grader_forward_cancel(b, grader, sub_id,
                               now == RQ_TIMEOUT ? "time limit reached" : "lease expired");

@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "broker/metrics.h"
 #include "broker/token.h"
 #include "broker/watch.h"
 #include "core/list.h"
+#include "net/http_server.h"
 #include "queue/rq.h"
 #include "registry/registry.h"
 #include "socketio/sio_server.h"
@@ -23,6 +25,8 @@ struct broker_config {
     int64_t retry_cap_ms;
     uint64_t waiting_repeat_ms; /* WAITING is repeated this often while no grader is online */
 };
+
+#define BROKER_MAX_POOLS 32
 
 struct waiting_entry {
     int64_t sub_id;
@@ -47,6 +51,9 @@ struct broker {
     size_t nwaiting, waiting_alloc;
     int outbox_running;
     int stopping;
+    struct broker_metrics metrics;
+    char pools[BROKER_MAX_POOLS][64]; /* pools seen here (for /metrics) */
+    size_t npools;
 };
 
 /* Wires the namespaces and starts the timers. reg and rq stay owned by the caller. */
@@ -68,8 +75,12 @@ void grader_dispatch_all(struct broker *b);
 /* Forwards a cancel to the local grader holding the job, if it is here. */
 void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_id,
                            const char *reason);
-/* Whether a grader on this broker serves pool. */
+/* Whether a grader on this broker serves pool, and how many do. */
 int grader_pool_online(const struct broker *b, const char *pool);
+int grader_count(const struct broker *b, const char *pool);
+/* broker_http.c: /healthz and /metrics on the HTTP server; pools shown in /metrics. */
+void broker_http_install(struct broker *b, struct http_server *http);
+void broker_pool_seen(struct broker *b, const char *pool);
 /* waiting.c: tells a submission WAITING when no grader serves its pool, and repeats it. */
 void waiting_check(struct broker *b, int64_t sub_id, const char *pool);
 void waiting_start(struct broker *b);

@@ -41,18 +41,22 @@ static void grader_unref(struct grader *g)
         free(g);
 }
 
-int grader_pool_online(const struct broker *b, const char *pool)
+int grader_count(const struct broker *b, const char *pool)
 {
+    int n = 0;
     struct list *pos, *tmp;
     list_for_each_safe(pos, tmp, (struct list *)&b->graders)
     {
         struct grader *g = container_of(pos, struct grader, link);
-        for (int i = 0; i < g->npools; i++) {
-            if (strcmp(g->pools[i], pool) == 0)
-                return 1;
-        }
+        for (int i = 0; i < g->npools; i++)
+            n += strcmp(g->pools[i], pool) == 0;
     }
-    return 0;
+    return n;
+}
+
+int grader_pool_online(const struct broker *b, const char *pool)
+{
+    return grader_count(b, pool) > 0;
 }
 
 static int find_job(const struct grader *g, int64_t sub_id)
@@ -113,6 +117,7 @@ static void on_dispatched(void *ud, const char *err, const struct rq_job *job)
     if (job != NULL && g->sock == NULL) {
         rq_release(b->rq, job->submission_id, job->token, on_released, NULL);
     } else if (job != NULL) {
+        b->metrics.jobs_dispatched++;
         g->jobs[g->njobs].sub_id = job->submission_id;
         g->jobs[g->njobs].token = job->token;
         g->njobs++;
@@ -181,6 +186,7 @@ struct gcall {
     long long ack_id;
     int64_t sub_id;
     int final;
+    uint64_t started_ns;
 };
 
 /* Reads submission_id and lease_token; answers and returns -1 when malformed. */
@@ -207,6 +213,13 @@ static void on_fenced(void *ud, const char *err, int ok)
 {
     struct gcall *c = ud;
     struct grader *g = c->g;
+    struct broker_metrics *m = &g->b->metrics;
+    if (err == NULL && ok) {
+        m->reports_ok++;
+        metrics_observe_latency(m, (double)(uv_hrtime() - c->started_ns) / 1e6);
+    } else if (err == NULL) {
+        m->reports_stale++;
+    }
     if (g->sock != NULL) {
         if (err != NULL)
             reply_error(g->sock, c->ack_id, "QUEUE_UNAVAILABLE", err, NULL);
@@ -235,6 +248,7 @@ static struct gcall *gcall_new(struct grader *g, long long ack_id, int64_t sub_i
     c->ack_id = ack_id;
     c->sub_id = sub_id;
     c->final = final;
+    c->started_ns = uv_hrtime();
     g->refs++;
     return c;
 }
@@ -358,6 +372,8 @@ static void on_key_checked(void *ud, int ok, const char *grader_name)
         snprintf(g->name, sizeof(g->name), "%s", grader_name);
     snprintf(g->id, sizeof(g->id), "%s#%s", g->name, sio_socket_id(g->sock));
     list_insert_tail(&b->graders, &g->link);
+    for (int i = 0; i < g->npools; i++)
+        broker_pool_seen(b, g->pools[i]);
     log_info("broker", "grader online name=%s pools=%d capacity=%d", g->name, g->npools,
              g->capacity);
     sio_socket_connect_decide(g->sock, NULL);

@@ -49,6 +49,8 @@ static void on_applied(void *ud, int result)
         item_done(it);
         return;
     }
+    if (result == 1)
+        it->b->metrics.scores_applied++;
     rq_outbox_remove(it->b->rq, it->sub_id, on_removed, it);
 }
 

@@ -231,8 +231,11 @@ static void on_enqueued(void *ud, const char *err, int existing, int64_t positio
         reply_ok(sock, c->ack_id, o);
         watchers_add(&c->ps->b->watchers, c->sub_id, sock, 0);
     }
-    if (err == NULL && !existing)
+    if (err == NULL && !existing) {
+        c->ps->b->metrics.submissions_accepted++;
+        broker_pool_seen(c->ps->b, c->challenge.pool);
         waiting_check(c->ps->b, c->sub_id, c->challenge.pool);
+    }
     if (err == NULL)
         grader_dispatch_all(c->ps->b);
     pcall_free(c);
@@ -256,6 +259,7 @@ static void on_submitted(void *ud, const struct reg_submit_result *r)
     struct pcall *c = ud;
     struct broker *b = c->ps->b;
     if (r->refusal != REG_OK) {
+        b->metrics.submissions_refused++;
         if (c->ps->sock != NULL)
             reply_error(c->ps->sock, c->ack_id, refusal_code(r->refusal),
                         r->message ? r->message : "Refused.", quota_fields(r));
