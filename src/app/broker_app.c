@@ -89,8 +89,11 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
         .retry_base_ms = (int64_t)cfg->retry_base_ms,
         .retry_cap_ms = (int64_t)cfg->retry_cap_ms,
         .waiting_repeat_ms = 30000,
+        .max_upload = cfg->max_upload,
     };
     broker_init(&a->broker, loop, &bc, a->reg, a->rq, sio, secret);
+    if (blob_store_init(&a->broker.blobs, loop, cfg->data_dir) != 0)
+        return -1;
     broker_http_install(&a->broker, http);
     a->started = 1;
     log_info("main", "broker ready data=%s redis=%s", cfg->data_dir,

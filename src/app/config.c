@@ -47,6 +47,8 @@ static const struct number_flag number_flags[] = {
     U64_FLAG("--retry-base", retry_base_ms, 1, 3600000,
              "ms before the first retry of a retryable grader failure (doubles each time)"),
     U64_FLAG("--retry-cap", retry_cap_ms, 1, 86400000, "longest wait before a retry, in ms"),
+    U64_FLAG("--max-upload", max_upload, 1, 1ULL << 40,
+             "bytes in one uploaded file, whatever a challenge allows"),
 };
 
 static void set_defaults(struct config *cfg)
@@ -74,6 +76,7 @@ static void set_defaults(struct config *cfg)
     cfg->token_ttl_ms = 48ULL * 3600 * 1000;
     cfg->retry_base_ms = 2000;
     cfg->retry_cap_ms = 300000;
+    cfg->max_upload = 1ULL << 30;
 }
 
 /* The official suites' timings and port. */

@@ -32,6 +32,7 @@ struct config {
     uint64_t token_ttl_ms;
     uint64_t retry_base_ms;
     uint64_t retry_cap_ms;
+    uint64_t max_upload;
 };
 
 /* Fills cfg from argv. Returns 0, 1 when --help was printed, or -1 after printing an error

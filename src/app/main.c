@@ -40,7 +40,7 @@ static void on_healthz(struct http_conn *hc, const struct http_request *req, voi
     http_conn_respond(hc, 200, "application/json", NULL, body, (size_t)n, 0);
 }
 
-static const struct http_route_ops healthz_ops = {NULL, on_healthz, NULL};
+static const struct http_route_ops healthz_ops = {.on_request = on_healthz};
 
 static void close_handle(uv_handle_t *h, void *arg)
 {

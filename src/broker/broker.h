@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "broker/blob.h"
 #include "broker/metrics.h"
 #include "broker/token.h"
 #include "broker/watch.h"
@@ -24,6 +25,7 @@ struct broker_config {
     int64_t retry_base_ms; /* retry backoff for retryable grader failures */
     int64_t retry_cap_ms;
     uint64_t waiting_repeat_ms; /* WAITING is repeated this often while no grader is online */
+    uint64_t max_upload;        /* bytes in one upload, whatever the challenge allows */
 };
 
 #define BROKER_MAX_POOLS 32
@@ -43,6 +45,7 @@ struct broker {
     struct sio_namespace *graders_nsp;
     unsigned char secret[TOKEN_SECRET_LEN];
     struct watchers watchers;
+    struct blob_store blobs;
     struct list graders; /* struct grader.link */
     uv_timer_t janitor;
     uv_timer_t outbox_timer;
@@ -81,6 +84,8 @@ int grader_count(const struct broker *b, const char *pool);
 /* broker_http.c: /healthz and /metrics on the HTTP server; pools shown in /metrics. */
 void broker_http_install(struct broker *b, struct http_server *http);
 void broker_pool_seen(struct broker *b, const char *pool);
+/* files.c: PUT /upload (participants) and GET /files (graders). */
+void files_install(struct broker *b, struct http_server *http);
 /* waiting.c: tells a submission WAITING when no grader serves its pool, and repeats it. */
 void waiting_check(struct broker *b, int64_t sub_id, const char *pool);
 void waiting_start(struct broker *b);

@@ -92,13 +92,14 @@ static void on_metrics(struct http_conn *hc, const struct http_request *req, voi
     finish_metrics(m);
 }
 
-static const struct http_route_ops healthz_ops = {NULL, on_healthz, NULL};
-static const struct http_route_ops metrics_ops = {NULL, on_metrics, NULL};
+static const struct http_route_ops healthz_ops = {.on_request = on_healthz};
+static const struct http_route_ops metrics_ops = {.on_request = on_metrics};
 
 void broker_http_install(struct broker *b, struct http_server *http)
 {
     http_server_route(http, "/healthz", &healthz_ops, b);
     http_server_route(http, "/metrics", &metrics_ops, b);
+    files_install(b, http);
 }
 
 void broker_pool_seen(struct broker *b, const char *pool)

@@ -249,6 +249,11 @@ static char *grader_payload(const struct pcall *c)
                           c->challenge.id, "round", c->result.round_number, "data",
                           data != NULL ? data : json_null(), "file_key",
                           c->file_key != NULL ? c->file_key : "");
+    if (c->file_key != NULL && c->file_key[0] != '\0') {
+        char url[96];
+        snprintf(url, sizeof(url), "/files?key=%s", c->file_key);
+        json_object_set_new(p, "file_url", json_string(url));
+    }
     char *text = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     return text;
@@ -321,7 +326,7 @@ static int read_submit_args(struct pcall *c, struct sio_socket *sock, json_t *ar
                   "the same when you retry).";
     else if (challenge == NULL || strcmp(challenge, c->claims.challenge_id) != 0)
         problem = "challenge_id is missing or is not the challenge of your session.";
-    else if (file_key == NULL)
+    else if (file_key == NULL || (file_key[0] != '\0' && !blob_key_valid(file_key)))
         problem = "file_key must be the key the upload answered.";
     else if (description == NULL)
         problem = "description must be a string of at most 500 bytes.";

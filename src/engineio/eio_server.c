@@ -323,7 +323,8 @@ static void on_upgrade(struct http_conn *hc, const struct http_request *req, cha
     eio_websocket_upgrade(e, hc, req, rest, rest_len);
 }
 
-static const struct http_route_ops eio_route_ops = {on_headers, on_request, on_upgrade};
+static const struct http_route_ops eio_route_ops = {
+    .on_headers = on_headers, .on_request = on_request, .on_upgrade = on_upgrade};
 
 void eio_server_init(struct eio_server *e, struct http_server *http, const char *path,
                      const struct eio_config *cfg, const struct eio_callbacks *cb, void *ud)

@@ -18,6 +18,15 @@ struct write_req {
 
 static void flush_one(struct conn *c);
 
+/* Everything is written: the one-shot drain callback, if any. */
+static void drained(struct conn *c)
+{
+    void (*cb)(struct conn *, void *) = c->drain_cb;
+    c->drain_cb = NULL;
+    if (cb != NULL)
+        cb(c, c->drain_ud);
+}
+
 static void on_flush_all(uv_prepare_t *h)
 {
     struct conn_pool *pool = h->data;
@@ -173,6 +182,8 @@ static void on_write_done(uv_write_t *req, int status)
         flush_one(c);
     else if (c->close_after_flush)
         start_linger(c);
+    else
+        drained(c);
 }
 
 static void flush_one(struct conn *c)
@@ -182,6 +193,8 @@ static void flush_one(struct conn *c)
     if (c->out.len == 0) {
         if (c->close_after_flush)
             start_linger(c);
+        else
+            drained(c);
         return;
     }
     uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
@@ -195,6 +208,8 @@ static void flush_one(struct conn *c)
     if (c->out.len == 0) {
         if (c->close_after_flush)
             start_linger(c);
+        else
+            drained(c);
         return;
     }
     struct write_req *w = xmalloc(sizeof(*w));
@@ -215,6 +230,7 @@ void conn_close(struct conn *c)
     if (c->closing)
         return;
     c->closing = 1;
+    c->drain_cb = NULL;
     if (list_linked(&c->dirty_link))
         list_remove(&c->dirty_link);
     list_remove(&c->all_link);
@@ -244,6 +260,14 @@ void conn_deadline(struct conn *c, uint64_t ms)
         uv_timer_stop(&c->timer);
     else
         uv_timer_start(&c->timer, on_deadline, ms, 0);
+}
+
+void conn_on_drain(struct conn *c, void (*cb)(struct conn *c, void *ud), void *ud)
+{
+    c->drain_cb = cb;
+    c->drain_ud = ud;
+    if (!c->closing && !list_linked(&c->dirty_link))
+        list_insert_tail(&c->pool->dirty, &c->dirty_link); /* checked at the next flush */
 }
 
 void conn_set_handler(struct conn *c, const struct conn_handler *handler, void *owner)

@@ -36,6 +36,8 @@ struct conn {
     int closing;
     int close_after_flush;
     int lingering; /* shut down for writing; waiting for the peer's EOF */
+    void (*drain_cb)(struct conn *c, void *ud); /* one-shot: all queued output written */
+    void *drain_ud;
     int handles_open;
 };
 
@@ -66,6 +68,8 @@ void conn_close(struct conn *c);
 void conn_close_after_flush(struct conn *c);
 /* Arms the deadline: when it fires the connection is closed. 0 disarms it. */
 void conn_deadline(struct conn *c, uint64_t ms);
+/* Calls cb once, when everything queued so far has been written (never synchronously). */
+void conn_on_drain(struct conn *c, void (*cb)(struct conn *c, void *ud), void *ud);
 /* Swaps the handler (used when HTTP turns into WebSocket). */
 void conn_set_handler(struct conn *c, const struct conn_handler *handler, void *owner);
 /* Bytes queued and not yet written. */

@@ -5,10 +5,19 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const kept_names[HTTP_H_COUNT] = {
-    "content-type",          "connection", "upgrade", "sec-websocket-key",
-    "sec-websocket-version", "origin",     "cookie",
+/* Indexed by enum http_header_id (designated, so that a missing name fails to build). */
+static const char *const kept_names[] = {
+    [HTTP_H_CONTENT_TYPE] = "content-type",
+    [HTTP_H_CONNECTION] = "connection",
+    [HTTP_H_UPGRADE] = "upgrade",
+    [HTTP_H_SEC_WEBSOCKET_KEY] = "sec-websocket-key",
+    [HTTP_H_SEC_WEBSOCKET_VERSION] = "sec-websocket-version",
+    [HTTP_H_ORIGIN] = "origin",
+    [HTTP_H_COOKIE] = "cookie",
+    [HTTP_H_AUTHORIZATION] = "authorization",
 };
+_Static_assert(sizeof(kept_names) / sizeof(kept_names[0]) == HTTP_H_COUNT,
+               "every kept header needs its name");
 
 static struct http_parser *parser_of(llhttp_t *ll)
 {
@@ -113,6 +122,10 @@ static int on_headers_complete(llhttp_t *ll)
 static int on_body(llhttp_t *ll, const char *at, size_t len)
 {
     struct http_parser *p = parser_of(ll);
+    if (p->body_cb != NULL) {
+        int status = p->body_cb(p->body_ud, at, len);
+        return status == 0 ? 0 : fail(p, status, "body refused");
+    }
     if (buf_append(&p->req.body, at, len) != 0)
         return fail(p, 413, "body too large");
     return 0;
@@ -173,6 +186,8 @@ void http_parser_next(struct http_parser *p)
     p->in_value = 0;
     p->header_bytes = 0;
     p->header_count = 0;
+    p->body_cb = NULL;
+    p->body_ud = NULL;
     if (llhttp_get_errno(&p->ll) == HPE_PAUSED)
         llhttp_resume(&p->ll);
 }

@@ -19,6 +19,7 @@ enum http_header_id {
     HTTP_H_SEC_WEBSOCKET_VERSION,
     HTTP_H_ORIGIN,
     HTTP_H_COOKIE,
+    HTTP_H_AUTHORIZATION,
     HTTP_H_COUNT
 };
 
@@ -54,8 +55,12 @@ struct http_parser {
     size_t max_header_bytes;
     size_t max_headers;
     int paused_at_message; /* the last pause came from the end of a message */
-    int status;            /* on HTTP_EV_ERROR: 400, 413 or 431 */
-    const char *reason;    /* on HTTP_EV_ERROR: why, for the log */
+    /* When set, body bytes go to body_cb instead of req.body (no cap here): it returns 0,
+     * or an HTTP status to refuse the request. Reset by http_parser_next(). */
+    int (*body_cb)(void *ud, const char *data, size_t len);
+    void *body_ud;
+    int status;         /* on HTTP_EV_ERROR: 400, 413 or 431 */
+    const char *reason; /* on HTTP_EV_ERROR: why, for the log */
 };
 
 void http_parser_init(struct http_parser *p, size_t max_header_bytes, size_t max_headers,

@@ -28,6 +28,9 @@ struct http_conn {
     int in_process;
     int dead;    /* the connection closed; freed when process() unwinds */
     int refused; /* an error was answered; ignore further input */
+    void *data;  /* the route's */
+    void (*drain_cb)(struct http_conn *hc, void *ud);
+    void *drain_ud;
 };
 
 static void process(struct http_conn *hc, char *data, size_t len);
@@ -227,13 +230,14 @@ static const struct http_route *find_route(const struct http_server *srv,
     return NULL;
 }
 
-void http_conn_respond(struct http_conn *hc, int status, const char *content_type,
-                       const char *extra_headers, const void *body, size_t len, int close)
+/* Writes the status line and headers. */
+static int write_head(struct http_conn *hc, int status, const char *content_type,
+                      const char *extra_headers, uint64_t len, int close)
 {
     struct buf head;
     buf_init(&head, BUF_NO_CAP);
-    buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status, http_status_text(status),
-               len);
+    buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Length: %llu\r\n", status,
+               http_status_text(status), (unsigned long long)len);
     if (content_type != NULL)
         buf_printf(&head, "Content-Type: %s\r\n", content_type);
     if (extra_headers != NULL)
@@ -241,12 +245,17 @@ void http_conn_respond(struct http_conn *hc, int status, const char *content_typ
     if (close)
         buf_append_str(&head, "Connection: close\r\n");
     buf_append_str(&head, "\r\n");
-    hc->awaiting_response = 0;
-    hc->abort_cb = NULL;
     int rc = conn_write(hc->conn, head.data, head.len);
     buf_release(&head);
-    if (rc != 0 || (len > 0 && conn_write(hc->conn, body, len) != 0))
-        return;
+    return rc;
+}
+
+/* The response is out: close, or get ready for the next request. */
+static void response_done(struct http_conn *hc, int close)
+{
+    hc->awaiting_response = 0;
+    hc->abort_cb = NULL;
+    hc->drain_cb = NULL;
     if (close) {
         hc->refused = 1;
         conn_close_after_flush(hc->conn);
@@ -260,6 +269,61 @@ void http_conn_respond(struct http_conn *hc, int status, const char *content_typ
         process(hc, pending, plen);
         free(pending);
     }
+}
+
+void http_conn_respond(struct http_conn *hc, int status, const char *content_type,
+                       const char *extra_headers, const void *body, size_t len, int close)
+{
+    if (write_head(hc, status, content_type, extra_headers, len, close) != 0 ||
+        (len > 0 && conn_write(hc->conn, body, len) != 0)) {
+        hc->awaiting_response = 0;
+        hc->abort_cb = NULL;
+        return; /* the connection is closing */
+    }
+    response_done(hc, close);
+}
+
+void http_conn_stream_start(struct http_conn *hc, int status, const char *content_type,
+                            uint64_t len)
+{
+    write_head(hc, status, content_type, NULL, len, 0);
+}
+
+int http_conn_stream_write(struct http_conn *hc, const void *data, size_t len)
+{
+    return conn_write(hc->conn, data, len);
+}
+
+void http_conn_stream_end(struct http_conn *hc)
+{
+    response_done(hc, 0);
+}
+
+static void on_conn_drained(struct conn *c, void *ud)
+{
+    struct http_conn *hc = ud;
+    void (*cb)(struct http_conn *, void *) = hc->drain_cb;
+    (void)c;
+    hc->drain_cb = NULL;
+    if (cb != NULL)
+        cb(hc, hc->drain_ud);
+}
+
+void http_conn_on_drain(struct http_conn *hc, void (*cb)(struct http_conn *hc, void *ud), void *ud)
+{
+    hc->drain_cb = cb;
+    hc->drain_ud = ud;
+    conn_on_drain(hc->conn, on_conn_drained, hc);
+}
+
+void http_conn_set_data(struct http_conn *hc, void *data)
+{
+    hc->data = data;
+}
+
+void *http_conn_data(const struct http_conn *hc)
+{
+    return hc->data;
 }
 
 void http_conn_fail(struct http_conn *hc, int status, const char *body)
@@ -293,6 +357,12 @@ static void on_parse_error(struct http_conn *hc)
     http_conn_fail(hc, status, body);
 }
 
+static int route_body(void *ud, const char *data, size_t len)
+{
+    struct http_conn *hc = ud;
+    return hc->route->ops->on_body(hc, data, len, hc->route->ud);
+}
+
 static int on_headers(struct http_conn *hc)
 {
     const struct http_request *req = &hc->parser.req;
@@ -302,10 +372,16 @@ static int on_headers(struct http_conn *hc)
         return -1;
     }
     int status = 0;
+    int streaming = hc->route->ops->on_body != NULL;
     if (hc->route->ops->on_headers != NULL)
         status = hc->route->ops->on_headers(hc, req, hc->route->ud);
-    if (status == 0 && req->has_content_length && req->content_length > hc->srv->limits.max_body)
+    if (status == 0 && !streaming && req->has_content_length &&
+        req->content_length > hc->srv->limits.max_body)
         status = 413;
+    if (status == 0 && streaming) {
+        hc->parser.body_cb = route_body;
+        hc->parser.body_ud = hc;
+    }
     if (status != 0) {
         if (!hc->refused)
             http_conn_fail(hc, status, http_status_text(status));

@@ -28,6 +28,10 @@ struct http_route_ops {
     /* The request is complete. Answer with http_conn_respond(), now or after
      * http_conn_hold(). req is valid only during the call. */
     void (*on_request)(struct http_conn *hc, const struct http_request *req, void *ud);
+    /* Streams the body instead of buffering it (no max_body cap: the route caps it): called
+     * per chunk between on_headers and on_request. Return 0, or an HTTP status to refuse
+     * (the server answers it and closes). Optional. */
+    int (*on_body)(struct http_conn *hc, const char *data, size_t len, void *ud);
     /* A complete `Upgrade:` request; rest[0..rest_len) are bytes that followed it. Take the
      * connection with ws_conn_accept() or answer with http_conn_respond(). Optional. */
     void (*on_upgrade)(struct http_conn *hc, const struct http_request *req, char *rest,
@@ -68,6 +72,19 @@ void http_conn_hold(struct http_conn *hc, http_abort_cb abort_cb, void *ud);
  * is a block of "Name: value\r\n" lines. close: close the connection after it. */
 void http_conn_respond(struct http_conn *hc, int status, const char *content_type,
                        const char *extra_headers, const void *body, size_t len, int close);
+/* Starts a response whose body (len bytes) follows in chunks with http_conn_stream_write();
+ * http_conn_stream_end() after the last one. drain: see http_conn_on_drain(). */
+void http_conn_stream_start(struct http_conn *hc, int status, const char *content_type,
+                            uint64_t len);
+int http_conn_stream_write(struct http_conn *hc, const void *data, size_t len);
+void http_conn_stream_end(struct http_conn *hc);
+/* Calls cb once when what was written so far has left (to write the next chunk without
+ * queueing more than a chunk). cb does not run if the connection dies first (the hold's
+ * abort callback does). */
+void http_conn_on_drain(struct http_conn *hc, void (*cb)(struct http_conn *hc, void *ud), void *ud);
+/* A pointer for the route, per connection (cleared by nothing: the route owns it). */
+void http_conn_set_data(struct http_conn *hc, void *data);
+void *http_conn_data(const struct http_conn *hc);
 /* Answers status with a small JSON or text body and closes the connection. */
 void http_conn_fail(struct http_conn *hc, int status, const char *body);
 /* Gives up HTTP on this connection and returns the raw conn (for WebSocket); hc is freed. */
