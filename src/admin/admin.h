@@ -44,6 +44,7 @@ struct admin_cmd {
 
 struct admin {
     const struct admin_cmd *cmd;
+    const char *data_dir;
     struct reg_store *store;
     int64_t now;
 };
@@ -92,6 +93,10 @@ void admin_json_num(FILE *out, double v);
 
 /* ---- the commands ---- */
 
+/* admin_queue.c: commands that act on the queue in Redis. */
+int admin_queue_cancel(struct admin *a, const struct admin_args *args);
+int admin_queue_dead_letters(struct admin *a, const struct admin_args *args);
+int admin_queue_requeue(struct admin *a, const struct admin_args *args);
 int admin_challenge_create(struct admin *a, const struct admin_args *args);
 int admin_challenge_update(struct admin *a, const struct admin_args *args);
 int admin_challenge_list(struct admin *a, const struct admin_args *args);

@@ -86,6 +86,18 @@ static const struct admin_cmd commands[] = {
      "  --limit N   at most N rows (default: all)\n"
      "  --json      print JSON\n",
      "round= limit= json", 1, 1, admin_report_leaderboard},
+    {"cancel", "SUBMISSION_ID [--redis HOST:PORT]",
+     "cancel a queued or running submission (its grader is told to stop)",
+     "  --redis HOST:PORT   the broker's Redis when it is not the private one in DIR/redis\n",
+     "redis=", 1, 1, admin_queue_cancel},
+    {"dead-letters", "[--json] [--redis HOST:PORT]", "list dead-lettered submissions",
+     "  --json              print JSON\n"
+     "  --redis HOST:PORT   the broker's Redis when it is not the private one in DIR/redis\n",
+     "json redis=", 0, 0, admin_queue_dead_letters},
+    {"requeue", "SUBMISSION_ID [--redis HOST:PORT]",
+     "queue a dead-lettered submission again, its attempts reset",
+     "  --redis HOST:PORT   the broker's Redis when it is not the private one in DIR/redis\n",
+     "redis=", 1, 1, admin_queue_requeue},
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
@@ -229,7 +241,7 @@ static int take_data_dir(int *argc, char **argv, const char **dir)
 
 static int run_command(const struct admin_cmd *cmd, const char *dir, int argc, char **argv)
 {
-    struct admin a = {.cmd = cmd, .now = reg_time_now()};
+    struct admin a = {.cmd = cmd, .data_dir = dir, .now = reg_time_now()};
     struct admin_args args;
     if (wants_help(argc, argv)) {
         print_command_help(cmd);

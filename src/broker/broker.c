@@ -71,6 +71,12 @@ static void on_live_event(void *ud, const struct rq_event *ev)
 {
     struct broker *b = ud;
     watchers_deliver(&b->watchers, ev);
+    /* A job that ended while a grader of this broker holds it (cancelled from any broker,
+     * or timed out): tell that grader to stop. */
+    if (strstr(ev->event, "\"type\":\"CANCELLED\"") != NULL)
+        grader_forward_cancel(b, NULL, ev->submission_id, "cancelled");
+    else if (strstr(ev->event, "\"type\":\"TIMEOUT\"") != NULL)
+        grader_forward_cancel(b, NULL, ev->submission_id, "time limit reached");
     if (is_final_event(ev->event))
         outbox_kick(b);
     else if (strstr(ev->event, "\"type\":\"ENQUEUED\"") != NULL)

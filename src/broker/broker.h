@@ -75,7 +75,8 @@ void participant_install(struct broker *b);
 void grader_install(struct broker *b);
 /* Hands queued jobs to graders with free capacity. */
 void grader_dispatch_all(struct broker *b);
-/* Forwards a cancel to the local grader holding the job, if it is here. */
+/* Forwards a cancel to the local grader holding the job, if it is here (grader_id NULL:
+ * whichever local grader holds it). */
 void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_id,
                            const char *reason);
 /* Whether a grader on this broker serves pool, and how many do. */

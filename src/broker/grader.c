@@ -162,7 +162,8 @@ void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_
     list_for_each_safe(pos, tmp, &b->graders)
     {
         struct grader *g = container_of(pos, struct grader, link);
-        int i = strcmp(g->id, grader_id) == 0 ? find_job(g, sub_id) : -1;
+        int mine = grader_id == NULL || strcmp(g->id, grader_id) == 0;
+        int i = mine ? find_job(g, sub_id) : -1;
         if (i < 0)
             continue;
         char token[24];

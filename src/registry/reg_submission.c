@@ -12,6 +12,8 @@
     " description, state, late, has_score, score, score_secondary, message, created_at,"           \
     " updated_at"
 
+static const char sql_requeue[] = "UPDATE submissions SET state = 0, message = '', updated_at = ?2"
+                                  " WHERE id = ?1 AND state IN (3, 4)";
 static const char sql_get[] = "SELECT " SUBMISSION_COLUMNS " FROM submissions WHERE id = ?1";
 static const char sql_set_state[] =
     "UPDATE submissions SET state = ?2, message = ?3, updated_at = ?4"
@@ -138,4 +140,16 @@ int reg_submission_state_parse(const char *name)
             return i;
     }
     return -1;
+}
+
+int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now)
+{
+    sqlite3_stmt *st = reg_store_stmt(s, sql_requeue);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    if (reg_store_run(s, st) != 0)
+        return -1;
+    return sqlite3_changes(reg_store_db(s)) > 0 ? 1 : 0;
 }

@@ -31,6 +31,9 @@ int reg_submission_set_state(struct reg_store *s, int64_t id, enum reg_sub_state
  * (already final, no such submission, or a score that is not a finite number), -1 error. */
 int reg_submission_record_score(struct reg_store *s, int64_t id, double score, int has_secondary,
                                 double score_secondary, int64_t now);
+/* Puts an ERROR or TIMEOUT submission back to QUEUED (its dead letter was requeued).
+ * Returns 1 when changed, 0 when it was in another state, -1 on a database error. */
+int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now);
 int reg_submission_list(struct reg_store *s, const struct reg_submission_filter *f,
                         reg_submission_fn fn, void *ud);
 /* "QUEUED", "RUNNING", ...; and back (case-insensitive), -1 if unknown. */

@@ -13,5 +13,5 @@ target_link_libraries(crowdai_registry
 add_executable(crowdai-admin
   ${ADMIN_DIR}/admin_main.c ${ADMIN_DIR}/admin_args.c ${ADMIN_DIR}/admin_out.c
   ${ADMIN_DIR}/admin_challenge.c ${ADMIN_DIR}/admin_import.c ${ADMIN_DIR}/admin_access.c
-  ${ADMIN_DIR}/admin_report.c)
-target_link_libraries(crowdai-admin PRIVATE crowdai_registry)
+  ${ADMIN_DIR}/admin_report.c ${ADMIN_DIR}/admin_queue.c)
+target_link_libraries(crowdai-admin PRIVATE crowdai_registry crowdai_queue)
