@@ -15,3 +15,12 @@ add_test(NAME suite_python
          COMMAND /usr/bin/python3 tests/python/run.py
          WORKING_DIRECTORY ${REPO_ROOT})
 set_tests_properties(suite_python PROPERTIES ENVIRONMENT "${SUITE_ENV}" TIMEOUT 600)
+
+# The broker end to end: the real broker with its private redis-server and SQLite registry,
+# seeded with crowdai-admin, scripted graders (some in processes that get SIGKILL/SIGSTOP),
+# participants on socket.io-client.
+add_test(NAME suite_e2e
+         COMMAND node --test --test-concurrency=1 tests/e2e/
+         WORKING_DIRECTORY ${REPO_ROOT})
+set_tests_properties(suite_e2e PROPERTIES
+  ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>" TIMEOUT 600 RUN_SERIAL TRUE)

@@ -36,6 +36,8 @@ static void on_reaped(void *ud, const char *err, int64_t sub_id, enum rq_state n
         b->metrics.timeouts++;
     else if (now == RQ_ERROR)
         b->metrics.dead_letters++;
+    if (grader != NULL && grader[0] != '\0' && (now == RQ_QUEUED || now == RQ_ERROR))
+        grader_suspend(b, grader); /* before the cancel frees its slot */
     if (grader != NULL && grader[0] != '\0' && now != RQ_RUNNING)
         grader_forward_cancel(b, grader, sub_id,
                               now == RQ_TIMEOUT ? "time limit reached" : "lease expired");
@@ -70,6 +72,13 @@ static int is_final_event(const char *event)
 static void on_live_event(void *ud, const struct rq_event *ev)
 {
     struct broker *b = ud;
+    if (ev == NULL) {
+        /* (Re)subscribed: events may have been missed while Pub/Sub was down. */
+        watchers_resync(&b->watchers);
+        outbox_kick(b);
+        grader_dispatch_all(b);
+        return;
+    }
     watchers_deliver(&b->watchers, ev);
     /* A job that ended while a grader of this broker holds it (cancelled from any broker,
      * or timed out): tell that grader to stop. */

@@ -79,6 +79,8 @@ void grader_dispatch_all(struct broker *b);
  * whichever local grader holds it). */
 void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_id,
                            const char *reason);
+/* A grader let a lease expire: it gets no new job until it reports again. */
+void grader_suspend(struct broker *b, const char *grader_id);
 /* Whether a grader on this broker serves pool, and how many do. */
 int grader_pool_online(const struct broker *b, const char *pool);
 int grader_count(const struct broker *b, const char *pool);

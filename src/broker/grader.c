@@ -30,7 +30,8 @@ struct grader {
     int npools;
     int next_pool;
     int capacity;
-    int asking; /* dispatch requests in flight */
+    int asking;    /* dispatch requests in flight */
+    int suspended; /* a lease expired: no new job until it reports again */
     struct grader_job jobs[MAX_CAPACITY];
     int njobs;
 };
@@ -133,7 +134,7 @@ static void on_dispatched(void *ud, const char *err, const struct rq_job *job)
 
 static void ask_for_job(struct grader *g)
 {
-    if (g->sock == NULL || g->b->stopping || g->npools == 0)
+    if (g->sock == NULL || g->b->stopping || g->npools == 0 || g->suspended)
         return;
     while (g->njobs + g->asking < g->capacity && g->asking < g->npools) {
         const char *pool = g->pools[g->next_pool];
@@ -153,6 +154,33 @@ void grader_dispatch_all(struct broker *b)
     {
         ask_for_job(container_of(pos, struct grader, link));
     }
+}
+
+void grader_suspend(struct broker *b, const char *grader_id)
+{
+    struct list *pos, *tmp;
+    list_for_each_safe(pos, tmp, &b->graders)
+    {
+        struct grader *g = container_of(pos, struct grader, link);
+        if (strcmp(g->id, grader_id) == 0 && !g->suspended) {
+            g->suspended = 1;
+            log_warn("broker",
+                     "grader silent past its lease, no new jobs until it reports "
+                     "name=%s",
+                     g->name);
+        }
+    }
+}
+
+/* Any report shows the grader is alive again. */
+static struct grader *grader_of_report(struct sio_socket *sock)
+{
+    struct grader *g = sio_socket_data(sock);
+    if (g != NULL && g->suspended) {
+        g->suspended = 0;
+        log_info("broker", "grader reports again name=%s", g->name);
+    }
+    return g;
 }
 
 void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_id,
@@ -256,7 +284,7 @@ static struct gcall *gcall_new(struct grader *g, long long ack_id, int64_t sub_i
 
 static void report_progress(struct sio_socket *sock, const struct sio_event *ev, int info)
 {
-    struct grader *g = sio_socket_data(sock);
+    struct grader *g = grader_of_report(sock);
     json_t *args = reply_first_object(ev);
     int64_t sub_id;
     uint64_t token = 0;
@@ -292,7 +320,7 @@ static void on_info(struct sio_socket *sock, const struct sio_event *ev, void *u
 
 static void on_complete(struct sio_socket *sock, const struct sio_event *ev, void *ud)
 {
-    struct grader *g = sio_socket_data(sock);
+    struct grader *g = grader_of_report(sock);
     json_t *args = reply_first_object(ev);
     int64_t sub_id;
     uint64_t token = 0;
@@ -329,7 +357,7 @@ static void on_failed(void *ud, const char *err, int ok, enum rq_state outcome, 
 
 static void on_fail(struct sio_socket *sock, const struct sio_event *ev, void *ud)
 {
-    struct grader *g = sio_socket_data(sock);
+    struct grader *g = grader_of_report(sock);
     json_t *args = reply_first_object(ev);
     int64_t sub_id;
     uint64_t token = 0;

@@ -229,7 +229,7 @@ static void on_enqueued(void *ud, const char *err, int existing, int64_t positio
         json_object_set_new(o, "round", json_integer(c->result.round_number));
         json_object_set_new(o, "existing", json_boolean(c->result.existing));
         reply_ok(sock, c->ack_id, o);
-        watchers_add(&c->ps->b->watchers, c->sub_id, sock, 0);
+        watchers_follow(&c->ps->b->watchers, c->sub_id, sock);
     }
     if (err == NULL && !existing) {
         c->ps->b->metrics.submissions_accepted++;
@@ -335,7 +335,9 @@ static int read_submit_args(struct pcall *c, struct sio_socket *sock, json_t *ar
     else if (file_key[0] == '\0' && json_object_get(args, "data") == NULL)
         problem = "submit needs data or a file_key.";
     if (problem != NULL) {
-        reply_error(sock, c->ack_id, "BAD_REQUEST", problem, NULL);
+        /* Not counted against the quota, which is not known here: null, not omitted. */
+        reply_error(sock, c->ack_id, "BAD_REQUEST", problem,
+                    json_pack("{s:n,s:n}", "submissions_remaining", "reset_at"));
         return -1;
     }
     c->client_id = xstrdup(client_id);
@@ -421,7 +423,8 @@ static json_t *submission_json(const struct reg_submission *s)
                           state_name(s->state), "round", s->round_number, "message", s->message);
     json_object_set_new(o, "score", s->has_score ? json_real(s->score) : json_null());
     json_object_set_new(o, "score_secondary",
-                        s->has_score ? json_real(s->score_secondary) : json_null());
+                        s->has_score && s->has_secondary ? json_real(s->score_secondary)
+                                                         : json_null());
     return o;
 }
 

@@ -2,17 +2,80 @@
 #include "broker/redis_proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
 #define RESTART_MIN_MS 200
+#define ORPHAN_WAIT_MS 5000
+#define PID_FILE       "broker-owned.pid"
 #define RESTART_MAX_MS 10000
 
 static void spawn(struct redis_proc *r);
+
+/* Whether pid is a running redis-server (its command line names it). */
+static int is_redis(pid_t pid)
+{
+    char path[64], cmd[256];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, cmd, sizeof(cmd) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    cmd[n] = '\0';
+    return strstr(cmd, "redis-server") != NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A broker that was killed (-9) leaves its redis-server running on the same files: stop
+ * it (SIGTERM, then SIGKILL) before starting ours. Runs once, at start-up. */
+static void stop_orphan(const struct redis_proc *r)
+{
+    char path[600], text[32] = "";
+    snprintf(path, sizeof(path), "%s/" PID_FILE, r->dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    if (fgets(text, sizeof(text), f) == NULL)
+        text[0] = '\0';
+    fclose(f);
+    pid_t pid = (pid_t)strtol(text, NULL, 10);
+    if (pid <= 1 || !is_redis(pid))
+        return;
+    log_warn("redis", "stopping the redis-server left by a previous broker pid=%d", (int)pid);
+    kill(pid, SIGTERM);
+    for (long waited = 0; waited < ORPHAN_WAIT_MS && kill(pid, 0) == 0 && is_redis(pid);
+         waited += 50)
+        sleep_ms(50);
+    if (kill(pid, 0) == 0 && is_redis(pid))
+        kill(pid, SIGKILL);
+}
+
+static void write_pid(const struct redis_proc *r)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/" PID_FILE, r->dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return;
+    fprintf(f, "%d\n", r->proc.pid);
+    fclose(f);
+}
 
 static void on_restart_timer(uv_timer_t *t)
 {
@@ -70,6 +133,7 @@ static void spawn(struct redis_proc *r)
         return;
     }
     r->running = 1;
+    write_pid(r);
     log_info("redis", "redis-server started pid=%d dir=%s", r->proc.pid, r->dir);
 }
 
@@ -95,6 +159,7 @@ int redis_proc_start(struct redis_proc *r, uv_loop_t *loop, const char *data_dir
                 r->socket_path);
         return -1;
     }
+    stop_orphan(r);
     uv_timer_init(loop, &r->restart);
     r->restart.data = r;
     spawn(r);

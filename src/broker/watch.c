@@ -146,6 +146,28 @@ void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, i
         start_replay(w, e, sub_id);
 }
 
+void watchers_follow(struct watchers *w, int64_t sub_id, struct sio_socket *sock)
+{
+    if (find_entry(w, sub_id, sock) == NULL)
+        watchers_add(w, sub_id, sock, 0);
+}
+
+static void resync_list(const char *key, void *value, void *ud)
+{
+    struct watchers *w = ud;
+    struct watch_list *l = value;
+    (void)key;
+    for (size_t i = 0; i < l->n; i++) {
+        if (!l->entries[i]->replaying)
+            start_replay(w, l->entries[i], l->sub_id);
+    }
+}
+
+void watchers_resync(struct watchers *w)
+{
+    strmap_each(&w->by_sub, resync_list, w);
+}
+
 struct removal {
     struct watchers *w;
     struct sio_socket *sock;

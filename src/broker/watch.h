@@ -30,6 +30,12 @@ void watchers_init(struct watchers *w, struct rq *rq);
 void watchers_release(struct watchers *w);
 /* Starts sending sock the events of sub_id after after_seq (replay, then live). */
 void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, int64_t after_seq);
+/* Starts sending sock the events of sub_id from the first, unless it already watches it
+ * (a repeated submit must not send the history again). */
+void watchers_follow(struct watchers *w, int64_t sub_id, struct sio_socket *sock);
+/* Replays every watch from its last seq: call when live events may have been missed (the
+ * Pub/Sub connection was down). */
+void watchers_resync(struct watchers *w);
 /* Forgets every watch of sock (call from its disconnect callback). */
 void watchers_remove_socket(struct watchers *w, struct sio_socket *sock);
 /* A live event from the queue's Pub/Sub. */

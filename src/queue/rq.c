@@ -569,6 +569,11 @@ void rq_events(struct rq *q, int64_t submission_id, int64_t after_seq, rq_events
 static void on_live(void *ud, const char *msg, size_t len)
 {
     struct rq *q = ud;
+    if (msg == NULL) {
+        if (q->live_cb != NULL)
+            q->live_cb(q->live_ud, NULL); /* (re)subscribed: replay what was missed */
+        return;
+    }
     struct rq_event ev;
     struct buf event;
     buf_init(&event, MAX_LIVE_EVENT);

@@ -134,7 +134,9 @@ void rq_cancel(struct rq *q, int64_t submission_id, const char *message, rq_canc
 void rq_reap(struct rq *q, int max_jobs, rq_reap_cb cb, void *ud);
 /* Events of a submission with seq > after_seq, in order. */
 void rq_events(struct rq *q, int64_t submission_id, int64_t after_seq, rq_events_cb cb, void *ud);
-/* Live events from every broker (Pub/Sub on its own connection). One subscriber. */
+/* Live events from every broker (Pub/Sub on its own connection). One subscriber. cb gets
+ * ev NULL each time the subscription is (re)established: events published while it was
+ * down are not delivered, so the caller replays from the event streams. */
 void rq_subscribe(struct rq *q, rq_live_cb cb, void *ud);
 /* Outbox: submission ids whose final result awaits the registry, and removal once applied. */
 void rq_outbox_list(struct rq *q, int max, rq_ids_cb cb, void *ud);

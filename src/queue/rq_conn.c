@@ -426,6 +426,12 @@ static void on_message_reply(struct rq_conn *c, const redisReply *reply)
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
         return;
     const redisReply *kind = reply->element[0], *msg = reply->element[2];
+    if (kind->type == REDIS_REPLY_STRING && strcmp(kind->str, "subscribe") == 0) {
+        /* (Re)subscribed: whatever was published meanwhile is lost; say so. */
+        if (c->on_message != NULL)
+            c->on_message(c->message_ud, NULL, 0);
+        return;
+    }
     if (kind->type != REDIS_REPLY_STRING || strcmp(kind->str, "message") != 0 ||
         msg->type != REDIS_REPLY_STRING)
         return;

@@ -33,7 +33,8 @@ struct rq_conn_config {
  * (no connection, or it dropped before the reply) or rq_conn_err_full; reply is then NULL.
  * The reply is borrowed for the call. */
 typedef void (*rq_conn_reply_cb)(void *ud, const char *err, const struct redisReply *reply);
-/* A message published on the subscribed channel; borrowed for the call. */
+/* A message published on the subscribed channel; borrowed for the call. msg is NULL each
+ * time the subscription is (re)established. */
 typedef void (*rq_conn_message_cb)(void *ud, const char *msg, size_t len);
 
 /* Copies cfg (strings included, except scripts) and starts connecting. */

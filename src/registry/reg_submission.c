@@ -10,7 +10,7 @@
 #define SUBMISSION_COLUMNS                                                                         \
     "id, participant_id, challenge_id, round_number, client_submission_id, file_key, data,"        \
     " description, state, late, has_score, score, score_secondary, message, created_at,"           \
-    " updated_at"
+    " updated_at, has_secondary"
 
 static const char sql_requeue[] = "UPDATE submissions SET state = 0, message = '', updated_at = ?2"
                                   " WHERE id = ?1 AND state IN (3, 4)";
@@ -48,6 +48,7 @@ static void submission_from_row(sqlite3_stmt *st, struct reg_submission *sub)
     reg_store_column_text(st, 13, sub->message, sizeof(sub->message));
     sub->created_at = sqlite3_column_int64(st, 14);
     sub->updated_at = sqlite3_column_int64(st, 15);
+    sub->has_secondary = sqlite3_column_int(st, 16);
 }
 
 int reg_submission_get(struct reg_store *s, int64_t id, struct reg_submission *sub)

@@ -80,6 +80,7 @@ struct reg_submission {
     enum reg_sub_state state;
     int late;
     int has_score;
+    int has_secondary; /* the grader gave a secondary score */
     double score, score_secondary;
     char message[512]; /* reason for ERROR/TIMEOUT/CANCELLED */
     int64_t created_at, updated_at;

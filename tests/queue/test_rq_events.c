@@ -61,11 +61,17 @@ struct live {
     char events[AWAIT_MAX][AWAIT_TEXT];
     int want;
     int enough;
+    int subscriptions; /* times rq said it (re)subscribed */
+    int resubscribed;  /* set at the second one */
 };
 
 static void on_live(void *ud, const struct rq_event *ev)
 {
     struct live *l = ud;
+    if (ev == NULL) {
+        l->resubscribed = ++l->subscriptions >= 2;
+        return;
+    }
     if (l->count >= AWAIT_MAX)
         test_fail(__FILE__, __LINE__, "too many live events");
     l->ids[l->count] = ev->submission_id;
@@ -137,6 +143,8 @@ TEST(rq_subscriber_subscribes_again_after_a_restart)
     redis_proc_restart(&f.redis);
     wait_subscribed(&f);
     fixture_wait_connected(&f, f.q);
+    fixture_wait(&f, &l.resubscribed, "rq saying it subscribed again");
+    ASSERT_EQ(l.subscriptions, 2);
     ASSERT_EQ(l.count, 0);
     ASSERT_STR_EQ(await_enqueue(&f, f.q, POOL, 3, 1, 3, 0, NULL, NULL), NULL);
     fixture_wait(&f, &l.enough, "a live event after the restart");

@@ -114,9 +114,13 @@ local function emit(id, event)
     return seq
 end
 
--- An event the scripts write themselves.
+-- Event types that end a submission: their percent is 100.
+local FINAL_TYPES = { COMPLETE = true, ERROR = true, TIMEOUT = true, CANCELLED = true }
+
+-- An event the scripts write themselves (the same fields as the broker's events).
 local function make_event(kind, message, data, now, extra)
     local ev = { type = kind, message = message, at = iso_time(now) }
+    ev.percent = FINAL_TYPES[kind] and 100 or 0
     if data == nil then
         ev.data = cjson.null
     else
