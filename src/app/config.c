@@ -92,6 +92,8 @@ void config_usage(const char *prog)
 {
     printf("usage: %s [--conformance] [--host ADDR] [--port N] [options]\n\n"
            "Serves Engine.IO/Socket.IO (polling and WebSocket, EIO3 and EIO4).\n"
+           "  --config FILE        read settings from FILE: \"name = value\" lines, names as\n"
+           "                       the flags below without \"--\" (flags given here win)\n"
            "  --conformance        serve what the official protocol test suites expect\n"
            "                       (port 3000, ping 300/200 ms, connect timeout 1000 ms)\n"
            "  --host ADDR          address to listen on (default 127.0.0.1)\n"
@@ -200,6 +202,52 @@ static int parse_flag(struct config *cfg, const char *flag, const char *value)
     return -1;
 }
 
+/* Reads "name = value" lines (names are the flags without "--"; '#' starts a comment).
+ * Returns 0 or -1 after printing the file, line and problem. */
+static int read_config_file(struct config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int n = 0;
+    if (f == NULL) {
+        fprintf(stderr, "error: cannot read the configuration file %s\n", path);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        n++;
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *eq = strchr(line, '=');
+        char *name = line, *value = eq != NULL ? eq + 1 : NULL;
+        if (eq != NULL)
+            *eq = '\0';
+        name += strspn(name, " \t");
+        name[strcspn(name, " \t\r\n")] = '\0';
+        if (name[0] == '\0' && value == NULL)
+            continue; /* blank or comment */
+        if (value == NULL || name[0] == '\0') {
+            fprintf(stderr, "error: %s:%d: expected \"name = value\"\n", path, n);
+            fclose(f);
+            return -1;
+        }
+        value += strspn(value, " \t");
+        value[strcspn(value, "\r\n")] = '\0';
+        for (size_t len = strlen(value);
+             len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t');)
+            value[--len] = '\0';
+        char flag[96];
+        snprintf(flag, sizeof(flag), "--%s", name);
+        if (strcmp(name, "conformance") == 0 || parse_flag(cfg, flag, value) != 0) {
+            fprintf(stderr, "error: %s:%d: bad setting %s\n", path, n, name);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
 int config_parse(struct config *cfg, int argc, char **argv)
 {
     set_defaults(cfg);
@@ -209,10 +257,19 @@ int config_parse(struct config *cfg, int argc, char **argv)
             set_conformance_defaults(cfg);
         }
     }
+    /* The file first, so that flags on the command line win. */
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && read_config_file(cfg, argv[i + 1]) != 0)
+            return -1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--conformance") == 0)
             continue;
+        if (strcmp(arg, "--config") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             config_usage(argv[0]);
             return 1;
