@@ -97,6 +97,7 @@ void admin_json_num(FILE *out, double v);
 int admin_queue_cancel(struct admin *a, const struct admin_args *args);
 int admin_queue_dead_letters(struct admin *a, const struct admin_args *args);
 int admin_queue_requeue(struct admin *a, const struct admin_args *args);
+int admin_queue_regrade(struct admin *a, const struct admin_args *args);
 int admin_challenge_create(struct admin *a, const struct admin_args *args);
 int admin_challenge_update(struct admin *a, const struct admin_args *args);
 int admin_challenge_list(struct admin *a, const struct admin_args *args);

@@ -98,6 +98,10 @@ static const struct admin_cmd commands[] = {
      "queue a dead-lettered submission again, its attempts reset",
      "  --redis HOST:PORT   the broker's Redis when it is not the private one in DIR/redis\n",
      "redis=", 1, 1, admin_queue_requeue},
+    {"regrade", "SUBMISSION_ID [--redis HOST:PORT]",
+     "grade an ended submission again (its score is replaced by the new one)",
+     "  --redis HOST:PORT   the broker's Redis when it is not the private one in DIR/redis\n",
+     "redis=", 1, 1, admin_queue_regrade},
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))

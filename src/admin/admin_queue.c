@@ -169,3 +169,35 @@ int admin_queue_requeue(struct admin *a, const struct admin_args *args)
     redisFree(c);
     return rc;
 }
+
+int admin_queue_regrade(struct admin *a, const struct admin_args *args)
+{
+    int64_t id = 0;
+    if (submission_id(a, args->pos[0], &id) != 0)
+        return ADMIN_USAGE;
+    redisContext *c = connect_redis(a, args);
+    if (c == NULL)
+        return ADMIN_FAIL;
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    redisReply *r = run_script(c, RQ_SCRIPT_REGRADE, ids, NULL);
+    int rc = ADMIN_FAIL;
+    if (!script_failed(r) && r->type == REDIS_REPLY_STRING && strncmp(r->str, "no:", 3) != 0) {
+        if (reg_submission_regrade(a->store, id, a->now) < 0) {
+            fprintf(stderr, "crowdai-admin: queued in Redis, but the registry could not be "
+                            "updated; run the command again\n");
+        } else {
+            printf("submission %" PRId64 " will be graded again (it was %s)\n", id,
+                   strcmp(r->str, "DONE") == 0 ? "COMPLETE" : r->str);
+            rc = ADMIN_OK;
+        }
+    } else if (r != NULL && r->type == REDIS_REPLY_STRING) {
+        fprintf(stderr,
+                "crowdai-admin: submission %" PRId64 " cannot be re-graded: it is %s (only "
+                "COMPLETE, ERROR and TIMEOUT submissions can)\n",
+                id, r->str + 3);
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return rc;
+}

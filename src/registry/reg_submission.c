@@ -14,6 +14,9 @@
 
 static const char sql_requeue[] = "UPDATE submissions SET state = 0, message = '', updated_at = ?2"
                                   " WHERE id = ?1 AND state IN (3, 4)";
+static const char sql_regrade[] =
+    "UPDATE submissions SET state = 0, has_score = 0, has_secondary = 0, message = '',"
+    " updated_at = ?2 WHERE id = ?1 AND state IN (2, 3, 4)";
 static const char sql_get[] = "SELECT " SUBMISSION_COLUMNS " FROM submissions WHERE id = ?1";
 static const char sql_set_state[] =
     "UPDATE submissions SET state = ?2, message = ?3, updated_at = ?4"
@@ -143,9 +146,10 @@ int reg_submission_state_parse(const char *name)
     return -1;
 }
 
-int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now)
+/* Runs an UPDATE of one submission by (id, now); 1 changed, 0 not, -1 error. */
+static int update_one(struct reg_store *s, const char *sql, int64_t id, int64_t now)
 {
-    sqlite3_stmt *st = reg_store_stmt(s, sql_requeue);
+    sqlite3_stmt *st = reg_store_stmt(s, sql);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, id);
@@ -153,4 +157,14 @@ int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now)
     if (reg_store_run(s, st) != 0)
         return -1;
     return sqlite3_changes(reg_store_db(s)) > 0 ? 1 : 0;
+}
+
+int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now)
+{
+    return update_one(s, sql_requeue, id, now);
+}
+
+int reg_submission_regrade(struct reg_store *s, int64_t id, int64_t now)
+{
+    return update_one(s, sql_regrade, id, now);
 }

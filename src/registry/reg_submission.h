@@ -34,6 +34,9 @@ int reg_submission_record_score(struct reg_store *s, int64_t id, double score, i
 /* Puts an ERROR or TIMEOUT submission back to QUEUED (its dead letter was requeued).
  * Returns 1 when changed, 0 when it was in another state, -1 on a database error. */
 int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now);
+/* Puts an ended submission (COMPLETE, ERROR or TIMEOUT) back to QUEUED with its score
+ * cleared, to be graded again. Returns 1, 0 (another state) or -1. */
+int reg_submission_regrade(struct reg_store *s, int64_t id, int64_t now);
 int reg_submission_list(struct reg_store *s, const struct reg_submission_filter *f,
                         reg_submission_fn fn, void *ud);
 /* "QUEUED", "RUNNING", ...; and back (case-insensitive), -1 if unknown. */

@@ -157,6 +157,38 @@ test('a dead letter is listed, requeued by crowdai-admin and then graded once', 
     assert.equal(notDead.code, 1);
 });
 
+test('crowdai-admin regrade grades an ended submission again and its new score replaces the old', async () => {
+    const p = await env.participant(who.ann, 'ops');
+    let score = 0.25;
+    const g = await env.grader({ pools: ['ops-pool'], plan: (job) => job.data?.plan ?? [{ complete: score }] });
+    const sub = await p.submitOk({ client_submission_id: cid('regrade'), data: {} });
+    assert.equal((await p.waitFinal(sub.submission_id)).data.score, 0.25);
+    const scored = (x) => until(async () => {
+        const r = (await env.adminSubmissions()).find((row) => row.id === sub.submission_id);
+        return r && r.state === 'COMPLETE' && r.score === x ? r : undefined;
+    }, { what: `score ${x} in the registry` });
+    await scored(0.25);
+
+    score = 0.75;
+    const out = await admin('regrade', String(sub.submission_id));
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /it was COMPLETE/);
+    const again = await p.waitEvent(sub.submission_id, (e) => e.type === 'COMPLETE' && e.data.score === 0.75);
+    assert.ok(again.seq > 3, 'the new grading continues the same event stream');
+    await scored(0.75);
+    assert.equal(g.jobs(sub.submission_id).length, 2, 'graded twice, once per request');
+    const board = await env.adminLeaderboard('ops');
+    assert.equal(board.find((r) => r.submission_id === sub.submission_id)?.score, 0.75);
+
+    const queued = await p.submitOk({ client_submission_id: cid('regrade-q'), data: { plan: [{ pause: 'hold' }, { complete: 1 }] } });
+    await g.waitJob(queued.submission_id);
+    const refused = await admin('regrade', String(queued.submission_id));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot be re-graded: it is RUNNING/);
+    g.resume(queued.submission_id, 'hold');
+    await p.waitFinal(queued.submission_id);
+});
+
 test('/healthz and /metrics tell what the broker is doing', async () => {
     const health = await fetch(`${env.url}/healthz`);
     assert.equal(health.status, 200);

@@ -171,6 +171,42 @@ local function push_queue(pool, participant, id, now, at_head)
     redis.call('ZADD', k_order(pool), now, id)
 end
 
+-- Deletes the dead-letter entries of a submission; returns how many there were.
+local function dlq_remove(id)
+    local found = {}
+    local start = '-'
+    while true do
+        local batch = redis.call('XRANGE', K_DLQ, start, '+', 'COUNT', 500)
+        for _, entry in ipairs(batch) do
+            local fields = entry[2]
+            for i = 1, #fields, 2 do
+                if fields[i] == 'sub' and fields[i + 1] == id then
+                    found[#found + 1] = entry[1]
+                end
+            end
+        end
+        if #batch < 500 then
+            break
+        end
+        start = '(' .. batch[#batch][1]
+    end
+    if #found > 0 then
+        redis.call('XDEL', K_DLQ, unpack(found))
+    end
+    return #found
+end
+
+-- Queues a submission that had ended again, its attempts reset (dead-letter requeue,
+-- re-grade): no longer final, so it leaves the outbox.
+local function queue_again(sub, id, pool, participant, now, message)
+    redis.call('SREM', K_OUTBOX, id)
+    redis.call('HSET', sub, 'state', 'QUEUED', 'attempt', 0, 'grader', '', 'message', '',
+        'result', '', 'lease_until', 0)
+    push_queue(pool, participant, id, now, false)
+    emit(id, make_event('INFO', message, nil, now,
+        { position = fair_position(pool, participant, id) }))
+end
+
 local function remove_queued(pool, participant, id)
     local list = k_plist(pool, participant)
     redis.call('LREM', list, 0, id)
