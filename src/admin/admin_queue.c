@@ -74,130 +74,147 @@ static int submission_id(struct admin *a, const char *text, int64_t *id)
     return 0;
 }
 
-static int script_failed(redisReply *r)
+/* One command's call to the queue: the submission id (id_arg), the connection, the reply. */
+struct queue_call {
+    int64_t id;
+    char ids[24];
+    redisContext *c;
+    redisReply *r;
+};
+
+/* Reads the id argument (when id_arg), connects and runs script with ARGV prefix, the id
+ * (or first), second. Returns 0 with q->r a reply that is not an error, or an exit status
+ * after printing why. queue_call_end() releases it either way. */
+static int queue_call(struct admin *a, const struct admin_args *args, struct queue_call *q,
+                      enum rq_script script, const char *id_arg, const char *first,
+                      const char *second)
 {
-    if (r != NULL && r->type != REDIS_REPLY_ERROR)
-        return 0;
-    fprintf(stderr, "crowdai-admin: the queue refused: %s\n", r != NULL ? r->str : "no reply");
-    return 1;
+    memset(q, 0, sizeof(*q));
+    if (id_arg != NULL) {
+        if (submission_id(a, id_arg, &q->id) != 0)
+            return ADMIN_USAGE;
+        snprintf(q->ids, sizeof(q->ids), "%" PRId64, q->id);
+        second = first;
+        first = q->ids;
+    }
+    q->c = connect_redis(a, args);
+    if (q->c == NULL)
+        return ADMIN_FAIL;
+    q->r = run_script(q->c, script, first, second);
+    if (q->r == NULL || q->r->type == REDIS_REPLY_ERROR) {
+        fprintf(stderr, "crowdai-admin: the queue refused: %s\n",
+                q->r != NULL ? q->r->str : "no reply");
+        return ADMIN_FAIL;
+    }
+    return 0;
+}
+
+static int queue_call_end(struct queue_call *q, int status)
+{
+    if (q->r != NULL)
+        freeReplyObject(q->r);
+    if (q->c != NULL)
+        redisFree(q->c);
+    return status;
 }
 
 int admin_queue_cancel(struct admin *a, const struct admin_args *args)
 {
-    int64_t id = 0;
-    if (submission_id(a, args->pos[0], &id) != 0)
-        return ADMIN_USAGE;
-    redisContext *c = connect_redis(a, args);
-    if (c == NULL)
-        return ADMIN_FAIL;
-    char ids[24];
-    snprintf(ids, sizeof(ids), "%" PRId64, id);
-    redisReply *r = run_script(c, RQ_SCRIPT_CANCEL, ids, "Cancelled by an organiser.");
-    int rc = ADMIN_FAIL;
-    if (!script_failed(r) && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-        r->element[0]->type == REDIS_REPLY_STRING) {
-        const char *before = r->element[0]->str;
-        if (strcmp(before, "QUEUED") == 0 || strcmp(before, "RUNNING") == 0) {
-            printf("cancelled submission %" PRId64 " (it was %s)\n", id, before);
-            rc = ADMIN_OK;
-        } else if (strcmp(before, "UNKNOWN") == 0) {
-            fprintf(stderr, "crowdai-admin: no submission %" PRId64 " in the queue\n", id);
-        } else {
-            fprintf(stderr, "crowdai-admin: submission %" PRId64 " has already ended (%s)\n", id,
-                    before);
-        }
+    struct queue_call q;
+    int rc =
+        queue_call(a, args, &q, RQ_SCRIPT_CANCEL, args->pos[0], "Cancelled by an organiser.", NULL);
+    if (rc != 0)
+        return queue_call_end(&q, rc);
+    redisReply *r = q.r;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_STRING)
+        return queue_call_end(&q, admin_fail("unexpected answer from the queue"));
+    const char *before = r->element[0]->str;
+    if (strcmp(before, "QUEUED") == 0 || strcmp(before, "RUNNING") == 0) {
+        printf("cancelled submission %" PRId64 " (it was %s)\n", q.id, before);
+        return queue_call_end(&q, ADMIN_OK);
     }
-    freeReplyObject(r);
-    redisFree(c);
-    return rc;
+    if (strcmp(before, "UNKNOWN") == 0)
+        fprintf(stderr, "crowdai-admin: no submission %" PRId64 " in the queue\n", q.id);
+    else
+        fprintf(stderr, "crowdai-admin: submission %" PRId64 " has already ended (%s)\n", q.id,
+                before);
+    return queue_call_end(&q, ADMIN_FAIL);
 }
 
 int admin_queue_dead_letters(struct admin *a, const struct admin_args *args)
 {
-    redisContext *c = connect_redis(a, args);
-    if (c == NULL)
-        return ADMIN_FAIL;
-    redisReply *r = run_script(c, RQ_SCRIPT_DLQ_LIST, "1000", NULL);
-    int rc = ADMIN_FAIL;
-    if (!script_failed(r) && r->type == REDIS_REPLY_ARRAY) {
-        int json = admin_args_flag(args, "json");
-        if (json)
-            fputs("[", stdout);
-        for (size_t i = 0; i < r->elements; i++) {
-            const char *id = r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "?";
-            if (r->element[i]->type == REDIS_REPLY_INTEGER)
-                printf(json ? "%s%lld" : "%s%lld\n", json && i ? "," : "", r->element[i]->integer);
-            else
-                printf(json ? "%s%s" : "%s%s\n", json && i ? "," : "", id);
-        }
-        if (json)
-            fputs("]\n", stdout);
-        else if (r->elements == 0)
-            puts("no dead letters");
-        rc = ADMIN_OK;
+    struct queue_call q;
+    int rc = queue_call(a, args, &q, RQ_SCRIPT_DLQ_LIST, NULL, "1000", NULL);
+    if (rc != 0)
+        return queue_call_end(&q, rc);
+    if (q.r->type != REDIS_REPLY_ARRAY)
+        return queue_call_end(&q, admin_fail("unexpected answer from the queue"));
+    int json = admin_args_flag(args, "json");
+    if (json)
+        fputs("[", stdout);
+    for (size_t i = 0; i < q.r->elements; i++) {
+        const redisReply *e = q.r->element[i];
+        const char *sep = json && i > 0 ? "," : "";
+        if (e->type == REDIS_REPLY_INTEGER)
+            printf(json ? "%s%lld" : "%s%lld\n", sep, e->integer);
+        else
+            printf(json ? "%s%s" : "%s%s\n", sep, e->type == REDIS_REPLY_STRING ? e->str : "?");
     }
-    freeReplyObject(r);
-    redisFree(c);
-    return rc;
+    if (json)
+        fputs("]\n", stdout);
+    else if (q.r->elements == 0)
+        puts("no dead letters");
+    return queue_call_end(&q, ADMIN_OK);
+}
+
+/* After the queue took a submission back: the same change in the registry. */
+static int registry_follows(struct admin *a, struct queue_call *q,
+                            int (*change)(struct reg_store *, int64_t, int64_t))
+{
+    if (change(a->store, q->id, a->now) < 0) {
+        fprintf(stderr, "crowdai-admin: queued in Redis, but the registry could not be "
+                        "updated; run the command again\n");
+        return ADMIN_FAIL;
+    }
+    return ADMIN_OK;
 }
 
 int admin_queue_requeue(struct admin *a, const struct admin_args *args)
 {
-    int64_t id = 0;
-    if (submission_id(a, args->pos[0], &id) != 0)
-        return ADMIN_USAGE;
-    redisContext *c = connect_redis(a, args);
-    if (c == NULL)
-        return ADMIN_FAIL;
-    char ids[24];
-    snprintf(ids, sizeof(ids), "%" PRId64, id);
-    redisReply *r = run_script(c, RQ_SCRIPT_DLQ_REQUEUE, ids, NULL);
-    int rc = ADMIN_FAIL;
-    if (!script_failed(r) && r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
-        /* The registry had (or will have, from the outbox) ERROR: queued again there too. */
-        if (reg_submission_requeue(a->store, id, a->now) < 0) {
-            fprintf(stderr, "crowdai-admin: requeued in Redis, but the registry could not be "
-                            "updated; run the command again\n");
-        } else {
-            printf("requeued submission %" PRId64 " (attempts reset)\n", id);
-            rc = ADMIN_OK;
-        }
-    } else if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
-        fprintf(stderr, "crowdai-admin: submission %" PRId64 " is not a dead letter\n", id);
+    struct queue_call q;
+    int rc = queue_call(a, args, &q, RQ_SCRIPT_DLQ_REQUEUE, args->pos[0], NULL, NULL);
+    if (rc != 0)
+        return queue_call_end(&q, rc);
+    if (q.r->type != REDIS_REPLY_INTEGER || q.r->integer != 1) {
+        fprintf(stderr, "crowdai-admin: submission %" PRId64 " is not a dead letter\n", q.id);
+        return queue_call_end(&q, ADMIN_FAIL);
     }
-    freeReplyObject(r);
-    redisFree(c);
-    return rc;
+    /* The registry had (or will have, from the outbox) ERROR: queued again there too. */
+    rc = registry_follows(a, &q, reg_submission_requeue);
+    if (rc == ADMIN_OK)
+        printf("requeued submission %" PRId64 " (attempts reset)\n", q.id);
+    return queue_call_end(&q, rc);
 }
 
 int admin_queue_regrade(struct admin *a, const struct admin_args *args)
 {
-    int64_t id = 0;
-    if (submission_id(a, args->pos[0], &id) != 0)
-        return ADMIN_USAGE;
-    redisContext *c = connect_redis(a, args);
-    if (c == NULL)
-        return ADMIN_FAIL;
-    char ids[24];
-    snprintf(ids, sizeof(ids), "%" PRId64, id);
-    redisReply *r = run_script(c, RQ_SCRIPT_REGRADE, ids, NULL);
-    int rc = ADMIN_FAIL;
-    if (!script_failed(r) && r->type == REDIS_REPLY_STRING && strncmp(r->str, "no:", 3) != 0) {
-        if (reg_submission_regrade(a->store, id, a->now) < 0) {
-            fprintf(stderr, "crowdai-admin: queued in Redis, but the registry could not be "
-                            "updated; run the command again\n");
-        } else {
-            printf("submission %" PRId64 " will be graded again (it was %s)\n", id,
-                   strcmp(r->str, "DONE") == 0 ? "COMPLETE" : r->str);
-            rc = ADMIN_OK;
-        }
-    } else if (r != NULL && r->type == REDIS_REPLY_STRING) {
+    struct queue_call q;
+    int rc = queue_call(a, args, &q, RQ_SCRIPT_REGRADE, args->pos[0], NULL, NULL);
+    if (rc != 0)
+        return queue_call_end(&q, rc);
+    if (q.r->type != REDIS_REPLY_STRING)
+        return queue_call_end(&q, admin_fail("unexpected answer from the queue"));
+    if (strncmp(q.r->str, "no:", 3) == 0) {
         fprintf(stderr,
                 "crowdai-admin: submission %" PRId64 " cannot be re-graded: it is %s (only "
                 "COMPLETE, ERROR and TIMEOUT submissions can)\n",
-                id, r->str + 3);
+                q.id, q.r->str + 3);
+        return queue_call_end(&q, ADMIN_FAIL);
     }
-    freeReplyObject(r);
-    redisFree(c);
-    return rc;
+    rc = registry_follows(a, &q, reg_submission_regrade);
+    if (rc == ADMIN_OK)
+        printf("submission %" PRId64 " will be graded again (it was %s)\n", q.id,
+               strcmp(q.r->str, "DONE") == 0 ? "COMPLETE" : q.r->str);
+    return queue_call_end(&q, rc);
 }

@@ -133,12 +133,10 @@ int reg_access_participant_add(struct reg_store *s, const char *name, int64_t no
     return finish(s, rc);
 }
 
-int reg_access_participant_get(struct reg_store *s, int64_t id, struct reg_participant *p)
+/* Steps a bound statement that selects (id, name) of one participant into p. Returns 0,
+ * REG_STORE_NOT_FOUND or REG_STORE_ERROR. */
+static int participant_row(sqlite3_stmt *st, struct reg_participant *p)
 {
-    sqlite3_stmt *st = reg_store_stmt(s, sql_participant_get);
-    if (st == NULL)
-        return REG_STORE_ERROR;
-    sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         p->id = sqlite3_column_int64(st, 0);
@@ -148,6 +146,15 @@ int reg_access_participant_get(struct reg_store *s, int64_t id, struct reg_parti
     if (rc == SQLITE_ROW)
         return 0;
     return rc == SQLITE_DONE ? REG_STORE_NOT_FOUND : REG_STORE_ERROR;
+}
+
+int reg_access_participant_get(struct reg_store *s, int64_t id, struct reg_participant *p)
+{
+    sqlite3_stmt *st = reg_store_stmt(s, sql_participant_get);
+    if (st == NULL)
+        return REG_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    return participant_row(st, p);
 }
 
 int reg_access_participant_list(struct reg_store *s, reg_access_participant_fn fn, void *ud)
@@ -246,15 +253,7 @@ static int key_find(struct reg_store *s, const char *key, struct reg_participant
     if (st == NULL)
         return REG_STORE_ERROR;
     reg_store_bind_text(st, 1, hash);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        p->id = sqlite3_column_int64(st, 0);
-        reg_store_column_text(st, 1, p->name, sizeof(p->name));
-    }
-    reg_store_done(st);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? REG_STORE_NOT_FOUND : REG_STORE_ERROR;
+    return participant_row(st, p);
 }
 
 enum reg_auth reg_access_authenticate(struct reg_store *s, const char *key,
