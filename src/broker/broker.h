@@ -53,6 +53,7 @@ struct broker {
     struct waiting_entry *waiting; /* submissions told WAITING (waiting.c) */
     size_t nwaiting, waiting_alloc;
     int outbox_running;
+    int outbox_full; /* the last outbox pass had a full batch */
     int stopping;
     struct broker_metrics metrics;
     char pools[BROKER_MAX_POOLS][64]; /* pools seen here (for /metrics) */

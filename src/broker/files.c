@@ -272,13 +272,13 @@ static void on_download_key(void *ud, int ok, const char *grader_name)
     }
     if (!ok) {
         d->hc = NULL;
+        d->refs--; /* the exchange's: answered (the key check's goes below) */
         refuse(hc, 401, "BAD_GRADER_KEY", "Downloads need a valid grader key.");
-        download_unref(d);
     } else if (blob_path(&d->b->blobs, d->key, path, sizeof(path)) != 0 ||
                (d->fd = open(path, O_RDONLY)) < 0 || fstat(d->fd, &st) != 0) {
         d->hc = NULL;
+        d->refs--; /* the exchange's: answered (the key check's goes below) */
         refuse(hc, 404, "NO_SUCH_FILE", "There is no file with that key.");
-        download_unref(d);
     } else {
         http_conn_stream_start(hc, 200, "application/octet-stream", (uint64_t)st.st_size);
         send_chunk(hc, d);

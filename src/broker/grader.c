@@ -12,6 +12,7 @@
 #include "core/xalloc.h"
 
 #define MAX_POOLS    8
+#define MAX_ASKING   4 /* dispatch calls in flight per grader while jobs are flowing */
 #define MAX_CAPACITY 64
 
 struct grader_job {
@@ -32,6 +33,7 @@ struct grader {
     int capacity;
     int asking;    /* dispatch requests in flight */
     int suspended; /* a lease expired: no new job until it reports again */
+    int idle;      /* the last dispatch found the queue empty: ask one at a time */
     struct grader_job jobs[MAX_CAPACITY];
     int njobs;
 };
@@ -115,6 +117,7 @@ static void on_dispatched(void *ud, const char *err, const struct rq_job *job)
     g->asking--;
     if (err != NULL)
         log_warn("broker", "dispatch failed grader=%s err=\"%s\"", g->name, err);
+    g->idle = job == NULL && err == NULL;
     if (job != NULL && g->sock == NULL) {
         rq_release(b->rq, job->submission_id, job->token, on_released, NULL);
     } else if (job != NULL) {
@@ -136,7 +139,8 @@ static void ask_for_job(struct grader *g)
 {
     if (g->sock == NULL || g->b->stopping || g->npools == 0 || g->suspended)
         return;
-    while (g->njobs + g->asking < g->capacity && g->asking < g->npools) {
+    int max_asking = g->idle ? 1 : MAX_ASKING;
+    while (g->njobs + g->asking < g->capacity && g->asking < max_asking) {
         const char *pool = g->pools[g->next_pool];
         g->next_pool = (g->next_pool + 1) % g->npools;
         char *event = reply_event("RUNNING", 0, "A grader has started on your submission.", NULL);
@@ -393,7 +397,7 @@ static void on_key_checked(void *ud, int ok, const char *grader_name)
         sio_socket_set_data(g->sock, NULL);
         sio_socket_connect_decide(g->sock, "Invalid grader key");
         g->sock = NULL;
-        grader_unref(g); /* the socket's reference */
+        g->refs--;       /* the socket's reference (this call's still holds it) */
         grader_unref(g); /* this call's */
         return;
     }

@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
-#define OUTBOX_BATCH 50
+#define OUTBOX_BATCH 500
 
 struct outbox_item {
     struct broker *b;
@@ -21,8 +21,11 @@ struct outbox_item {
 /* One piece of the pass (the list call, or one item) is over. */
 static void pass_release(struct broker *b)
 {
-    if (--b->outbox_running == 0 && !b->stopping)
-        grader_dispatch_all(b);
+    if (--b->outbox_running > 0 || b->stopping)
+        return;
+    grader_dispatch_all(b);
+    if (b->outbox_full)
+        outbox_kick(b); /* a full batch: more are probably waiting */
 }
 
 static void item_done(struct outbox_item *it)
@@ -108,6 +111,7 @@ static void on_fetched(void *ud, const char *err, enum rq_state state, const cha
 static void on_listed(void *ud, const char *err, const int64_t *ids, size_t n)
 {
     struct broker *b = ud;
+    b->outbox_full = err == NULL && n == OUTBOX_BATCH;
     if (err == NULL) {
         b->outbox_running += (int)n;
         for (size_t i = 0; i < n; i++) {
