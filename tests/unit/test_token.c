@@ -97,8 +97,9 @@ TEST(token_malformed_inputs)
         "v1",
         "v1.1.c.2.id",
         "v2.1.c.1000.aaaaaaaaaaaaaaaaaaaa.sig",
-        "v1.1.c.1000.aaaaaaaaaaaaaaaaaaaa.0000000000000000000000000000000000000000000000000000000"
-        "000000000.extra",
+        /* a seventh field after a well-formed signature */
+        ("v1.1.c.1000.aaaaaaaaaaaaaaaaaaaa.0000000000000000000000000000000000000000000000000000000"
+         "000000000.extra"),
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ASSERT_EQ(token_verify(secret, bad[i], 1, &out), TOKEN_MALFORMED);
