@@ -454,12 +454,47 @@ static void on_position(void *ud, const char *err, int64_t n)
     pcall_free(c);
 }
 
+/* Puts the queue's view into the answer: it is ahead of the registry, which the outbox
+ * updates a moment after a submission ends. */
+static void apply_queue_state(json_t *o, enum rq_state state, const char *result,
+                              const char *message)
+{
+    static const char *const names[] = {
+        [RQ_QUEUED] = "QUEUED", [RQ_RUNNING] = "RUNNING", [RQ_DONE] = "COMPLETE",
+        [RQ_ERROR] = "ERROR",   [RQ_TIMEOUT] = "TIMEOUT", [RQ_CANCELLED] = "CANCELLED",
+    };
+    json_object_set_new(o, "state", json_string(names[state]));
+    if (state != RQ_DONE && state != RQ_QUEUED && state != RQ_RUNNING && message != NULL)
+        json_object_set_new(o, "message", json_string(message));
+    json_t *r = state == RQ_DONE && result != NULL ? json_loads(result, 0, NULL) : NULL;
+    if (r != NULL) {
+        json_t *score = json_object_get(r, "score");
+        json_t *secondary = json_object_get(r, "score_secondary");
+        json_object_set(o, "score", json_is_number(score) ? score : json_null());
+        json_object_set(o, "score_secondary", json_is_number(secondary) ? secondary : json_null());
+        json_decref(r);
+    }
+}
+
+static void on_queue_state(void *ud, const char *err, enum rq_state state, const char *result,
+                           const char *message, int attempt)
+{
+    struct pcall *c = ud;
+    (void)attempt;
+    if (err == NULL && state != RQ_UNKNOWN)
+        apply_queue_state(c->rows, state, result, message);
+    if (err == NULL && state == RQ_QUEUED) {
+        rq_position(c->ps->b->rq, c->challenge.pool, c->sub_id, on_position, c);
+        return;
+    }
+    on_position(c, "not queued", -1);
+}
+
 static void status_owned(struct pcall *c, const struct reg_submission *s)
 {
     c->rows = submission_json(s);
-    if (s->state == REG_SUB_QUEUED) {
-        rq_position(c->ps->b->rq, c->challenge.pool[0] ? c->challenge.pool : "", s->id, on_position,
-                    c);
+    if (s->state == REG_SUB_QUEUED || s->state == REG_SUB_RUNNING) {
+        rq_get(c->ps->b->rq, s->id, on_queue_state, c);
         return;
     }
     on_position(c, "not queued", -1);

@@ -189,6 +189,18 @@ test('crowdai-admin regrade grades an ended submission again and its new score r
     await p.waitFinal(queued.submission_id);
 });
 
+test('status right after the final event agrees with it, before the registry catches up', async () => {
+    const p = await env.participant(who.ann, 'ops');
+    await env.grader({ pools: ['ops-pool'], plan: (job) => [{ complete: job.data.score }] });
+    for (let i = 1; i <= 8; i++) {
+        const score = i / 10;
+        const sub = await p.submitOk({ client_submission_id: cid('status'), data: { score } });
+        const done = await p.waitFinal(sub.submission_id);
+        const st = await p.status(sub.submission_id);
+        assert.deepEqual([done.type, st.state, st.score], ['COMPLETE', 'COMPLETE', score], JSON.stringify(st));
+    }
+});
+
 test('/healthz and /metrics tell what the broker is doing', async () => {
     const health = await fetch(`${env.url}/healthz`);
     assert.equal(health.status, 200);
