@@ -102,28 +102,20 @@ static void on_conn_close(struct conn *c)
 
 static const struct conn_handler http_handler = {on_conn_read, on_conn_close};
 
-static void on_overload_close(struct conn *c)
-{
-    (void)c;
-}
-
-static const struct conn_handler overload_handler = {NULL, on_overload_close};
-
-static void on_overload_read(struct conn *c, char *data, size_t len)
+/* A connection refused for being one too many: what it sends is ignored. */
+static void on_refused_read(struct conn *c, char *data, size_t len)
 {
     (void)c, (void)data, (void)len;
 }
 
-static const struct conn_handler overload_read_handler = {on_overload_read, on_overload_close};
+static const struct conn_handler refused_handler = {on_refused_read, NULL};
 
 static void refuse_connection(struct http_server *srv)
 {
     static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
                               "Content-Length: 20\r\nConnection: close\r\n\r\n"
                               "too many connections";
-    (void)overload_handler;
-    struct conn *c =
-        conn_accept(srv->pool, (uv_stream_t *)&srv->listener, &overload_read_handler, NULL);
+    struct conn *c = conn_accept(srv->pool, (uv_stream_t *)&srv->listener, &refused_handler, NULL);
     if (c == NULL)
         return;
     conn_write(c, msg, sizeof(msg) - 1);

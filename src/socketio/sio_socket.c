@@ -254,9 +254,7 @@ void sio_socket_disconnect(struct sio_socket *sock)
 {
     struct buf text;
     buf_init(&text, BUF_NO_CAP);
-    sio_packet_header(&text, SIO_DISCONNECT, 0, sock->nsp->name, SIO_NO_ACK);
-    if (strcmp(sock->nsp->name, "/") != 0 && text.len > 0 && text.data[text.len - 1] != ',')
-        buf_append_char(&text, ',');
+    sio_packet_header(&text, SIO_DISCONNECT, 0, sock->nsp->name, SIO_NO_ACK); /* "41/nsp," */
     sio_client_send(sock->client, &text, NULL, 0);
     buf_release(&text);
     sio_socket_destroy(sock, "server namespace disconnect");
