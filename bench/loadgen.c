@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_proc.h"
+
 #define MAX_INFLIGHT   64
 #define MAX_FRAME      (16 * 1024 * 1024)
 #define MAX_HTTP_BYTES 16384
@@ -101,13 +103,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t next_random(struct bench *b)
 {
     /* xorshift64: cheap, good enough for masking keys and handshake nonces */
@@ -115,34 +110,6 @@ static uint64_t next_random(struct bench *b)
     b->rng ^= b->rng >> 7;
     b->rng ^= b->rng << 17;
     return b->rng;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-/* utime + stime of another process in clock ticks, or -1. */
-static long process_ticks(int pid)
-{
-    char path[64], line[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(line, 1, sizeof(line) - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    char *p = strrchr(line, ')');
-    unsigned long utime, stime;
-    /* after the command name: state, then fields 4..13, then utime and stime */
-    if (!p ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return -1;
-    return (long)(utime + stime);
 }
 
 static void raise_nofile(void)
@@ -578,7 +545,7 @@ static void on_event(struct bench *b, struct conn *c, uint32_t events)
         return;
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        read_input(b, c, now_ns());
+        read_input(b, c, bench_now_ns());
         if (c->state == ST_DEAD)
             return;
     }
@@ -639,8 +606,9 @@ static void check_phase(struct bench *b, uint64_t now)
     case PH_RUN:
         if (!b->measuring && now >= b->t_measure) {
             b->measuring = true;
-            b->cpu_at_measure = cpu_seconds();
-            b->srv_ticks_at_measure = b->opt.server_pid > 0 ? process_ticks(b->opt.server_pid) : -1;
+            b->cpu_at_measure = bench_self_cpu_seconds();
+            b->srv_ticks_at_measure =
+                b->opt.server_pid > 0 ? bench_proc_ticks(b->opt.server_pid) : -1;
         }
         if (now >= b->t_end)
             b->phase = PH_DONE;
@@ -676,8 +644,8 @@ static void print_result(struct bench *b, uint64_t now)
     double measured = b->measuring && now >= b->t_end ? b->opt.duration_s : 0;
     double lg_cpu = 0, srv_cpu = -1;
     if (measured > 0) {
-        lg_cpu = (cpu_seconds() - b->cpu_at_measure) / measured;
-        long ticks = b->opt.server_pid > 0 ? process_ticks(b->opt.server_pid) : -1;
+        lg_cpu = (bench_self_cpu_seconds() - b->cpu_at_measure) / measured;
+        long ticks = b->opt.server_pid > 0 ? bench_proc_ticks(b->opt.server_pid) : -1;
         if (ticks >= 0 && b->srv_ticks_at_measure >= 0)
             srv_cpu =
                 (double)(ticks - b->srv_ticks_at_measure) / (double)sysconf(_SC_CLK_TCK) / measured;
@@ -786,7 +754,7 @@ int main(int argc, char **argv)
                                        "[\"message-with-ack\",\"%s\"]", payload);
     b->ack_body_len = (size_t)snprintf(b->ack_body, sizeof(b->ack_body), "[\"%s\"]", payload);
 
-    b->rng = now_ns() | 1;
+    b->rng = bench_now_ns() | 1;
     b->hist = calloc(HIST_BUCKETS, sizeof(*b->hist));
     b->conns = calloc((size_t)b->opt.clients, sizeof(*b->conns));
     b->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -794,10 +762,10 @@ int main(int argc, char **argv)
         perror("loadgen: setup");
         return 2;
     }
-    b->connect_deadline = now_ns() + (uint64_t)(b->opt.connect_timeout_s * 1e9);
+    b->connect_deadline = bench_now_ns() + (uint64_t)(b->opt.connect_timeout_s * 1e9);
 
     struct epoll_event events[512];
-    uint64_t now = now_ns();
+    uint64_t now = bench_now_ns();
     while (b->phase != PH_DONE) {
         if (b->phase == PH_CONNECT)
             start_more(b);
@@ -812,7 +780,7 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < n; i++)
             on_event(b, events[i].data.ptr, events[i].events);
-        now = now_ns();
+        now = bench_now_ns();
         check_phase(b, now);
     }
     print_result(b, now);

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench_proc.h"
+
 #define MAX_PER_PARTICIPANT 8
 #define MAX_FRAME           (16 * 1024 * 1024)
 #define MAX_HTTP_HEAD       16384
@@ -175,13 +177,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t next_random(struct bench *b)
 {
     /* xorshift64 for masking keys and handshake nonces */
@@ -189,36 +184,6 @@ static uint64_t next_random(struct bench *b)
     b->rng ^= b->rng >> 7;
     b->rng ^= b->rng << 17;
     return b->rng;
-}
-
-static double self_cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-/* utime + stime of a process from /proc/<pid>/stat, in clock ticks, or -1. */
-static long proc_ticks(int pid)
-{
-    if (pid <= 0)
-        return -1;
-    char path[64], text[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *after_name = strrchr(text, ')');
-    unsigned long user, sys;
-    /* fields after the name: state, then nine numbers, then utime and stime */
-    if (!after_name || sscanf(after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                              &user, &sys) != 2)
-        return -1;
-    return (long)(user + sys);
 }
 
 /* Time the process's main thread spent runnable but not running (/proc/<pid>/schedstat), in
@@ -714,7 +679,7 @@ static void participant_ack(struct bench *b, struct conn *c, long long ack, cons
         b->refused++;
         log_error(b, c, "submit refused", json, (size_t)(end - json));
         release_slot(b, c, s);
-        fill_window(b, now_ns());
+        fill_window(b, bench_now_ns());
         return;
     }
     b->acked++;
@@ -821,7 +786,7 @@ static void grader_job(struct bench *b, struct conn *c, const char *json, const 
     /* sent at once, not at the end of this batch of events: the emit time is the send's */
     struct progress_mark *m = &b->marks[(uint64_t)sub_id & (PROGRESS_SLOTS - 1)];
     m->sub_id = sub_id;
-    m->at_ns = now_ns();
+    m->at_ns = bench_now_ns();
     flush_out(b, c);
 }
 
@@ -1129,7 +1094,7 @@ static void read_input(struct bench *b, struct conn *c)
 {
     grow_buffer(&c->in, &c->in_cap, c->in_len + 16384);
     ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
-    uint64_t now = now_ns();
+    uint64_t now = bench_now_ns();
     if (n == 0) {
         if (c->role == ROLE_METRICS)
             metrics_finish(b, c, now);
@@ -1225,17 +1190,17 @@ static void begin_run(struct bench *b, uint64_t now)
 
 static void snapshot_cpu(struct bench *b, bool start)
 {
-    long broker = proc_ticks(b->opt.broker_pid), redis = proc_ticks(b->opt.redis_pid);
+    long broker = bench_proc_ticks(b->opt.broker_pid), redis = bench_proc_ticks(b->opt.redis_pid);
     long long broker_wait = proc_wait_ns(b->opt.broker_pid);
     long long redis_wait = proc_wait_ns(b->opt.redis_pid);
     if (start) {
-        b->cpu_start = self_cpu_seconds();
+        b->cpu_start = bench_self_cpu_seconds();
         b->broker_cpu.start = broker;
         b->redis_cpu.start = redis;
         b->broker_cpu.wait_start = broker_wait;
         b->redis_cpu.wait_start = redis_wait;
     } else {
-        b->cpu_end = self_cpu_seconds();
+        b->cpu_end = bench_self_cpu_seconds();
         b->broker_cpu.end = broker;
         b->redis_cpu.end = redis;
         b->broker_cpu.wait_end = broker_wait;
@@ -1545,14 +1510,14 @@ static void setup(struct bench *b)
     b->progress_lat.buckets = xalloc_zero(HIST_BUCKETS, sizeof(uint64_t));
     b->e2e_lat.buckets = xalloc_zero(HIST_BUCKETS, sizeof(uint64_t));
     b->broker_cpu = b->redis_cpu = (struct proc_cpu){-1, -1, -1, -1};
-    b->rng = now_ns() | 1;
+    b->rng = bench_now_ns() | 1;
     snprintf(b->run_tag, sizeof(b->run_tag), "r%llx", (unsigned long long)(b->rng & 0xffffffff));
     b->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (b->epfd < 0) {
         perror("broker_load: epoll_create1");
         exit(2);
     }
-    b->connect_deadline = now_ns() + (uint64_t)(o->connect_timeout_s * 1e9);
+    b->connect_deadline = bench_now_ns() + (uint64_t)(o->connect_timeout_s * 1e9);
 }
 
 int main(int argc, char **argv)
@@ -1570,7 +1535,7 @@ int main(int argc, char **argv)
     setup(b);
 
     struct epoll_event events[512];
-    uint64_t now = now_ns();
+    uint64_t now = bench_now_ns();
     while (b->phase != PH_DONE) {
         if (b->phase == PH_CONNECT)
             start_more(b);
@@ -1588,7 +1553,7 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < n; i++)
             on_event(b, events[i].data.ptr, events[i].events);
-        now = now_ns();
+        now = bench_now_ns();
         if (b->opt.rate > 0)
             fill_window(b, now);
         check_phase(b, now);

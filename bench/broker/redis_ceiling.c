@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench_proc.h"
+
 #define MAX_BATCH 4096
 
 enum script {
@@ -67,42 +69,6 @@ struct ceiling {
     char payload[256], ev_enqueued[160], ev_running[160], ev_progress[160], ev_complete[200];
     char result[64];
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double self_cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-/* utime + stime of a process in clock ticks, or -1. */
-static long proc_ticks(int pid)
-{
-    if (pid <= 0)
-        return -1;
-    char path[64], text[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *after_name = strrchr(text, ')');
-    unsigned long user, sys;
-    if (!after_name || sscanf(after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                              &user, &sys) != 2)
-        return -1;
-    return (long)(user + sys);
-}
 
 static void die(const char *what, const char *detail)
 {
@@ -431,19 +397,19 @@ int main(int argc, char **argv)
         drain_subscriber(c);
     }
 
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     uint64_t t_measure = t0 + (uint64_t)(c->opt.warmup_s * 1e9);
-    while (now_ns() < t_measure)
+    while (bench_now_ns() < t_measure)
         run_batch(c, c->opt.batch);
-    double cpu0 = self_cpu_seconds();
-    long redis0 = proc_ticks(c->opt.redis_pid);
-    uint64_t start = now_ns(), end = start + (uint64_t)(c->opt.duration_s * 1e9), t;
+    double cpu0 = bench_self_cpu_seconds();
+    long redis0 = bench_proc_ticks(c->opt.redis_pid);
+    uint64_t start = bench_now_ns(), end = start + (uint64_t)(c->opt.duration_s * 1e9), t;
     uint64_t submissions = 0;
-    while ((t = now_ns()) < end)
+    while ((t = bench_now_ns()) < end)
         submissions += (uint64_t)run_batch(c, c->opt.batch);
-    t = now_ns();
+    t = bench_now_ns();
     double seconds = (double)(t - start) / 1e9;
-    long redis1 = proc_ticks(c->opt.redis_pid);
+    long redis1 = bench_proc_ticks(c->opt.redis_pid);
     double redis_cpu = redis0 >= 0 && redis1 >= 0
                            ? (double)(redis1 - redis0) / (double)sysconf(_SC_CLK_TCK) / seconds
                            : -1;
@@ -451,7 +417,7 @@ int main(int argc, char **argv)
            "subs_per_s=%.0f redis_cpu=%.2f client_cpu=%.2f errors=%llu\n",
            c->opt.full ? "full" : "scripts", c->opt.batch, c->opt.backlog, c->opt.participants,
            (unsigned long long)submissions, seconds, (double)submissions / seconds, redis_cpu,
-           (self_cpu_seconds() - cpu0) / seconds, (unsigned long long)c->errors);
+           (bench_self_cpu_seconds() - cpu0) / seconds, (unsigned long long)c->errors);
     int rc = c->errors ? 1 : 0;
     redisFree(c->rc);
     if (c->sub)
