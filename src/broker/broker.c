@@ -104,6 +104,7 @@ void broker_init(struct broker *b, uv_loop_t *loop, const struct broker_config *
     b->sio = sio;
     memcpy(b->secret, secret, TOKEN_SECRET_LEN);
     list_init(&b->graders);
+    list_init(&b->outbox_waiters);
     watchers_init(&b->watchers, rq);
     b->participants = sio_server_of(sio, "/");
     b->graders_nsp = sio_server_of(sio, "/grader");
@@ -127,6 +128,7 @@ void broker_stop(struct broker *b)
     uv_close((uv_handle_t *)&b->janitor, NULL);
     uv_close((uv_handle_t *)&b->outbox_timer, NULL);
     waiting_stop(b);
+    outbox_stop(b);
 }
 
 void broker_release(struct broker *b)

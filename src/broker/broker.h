@@ -53,7 +53,9 @@ struct broker {
     struct waiting_entry *waiting; /* submissions told WAITING (waiting.c) */
     size_t nwaiting, waiting_alloc;
     int outbox_running;
-    int outbox_full; /* the last outbox pass had a full batch */
+    int outbox_full;            /* the last outbox pass had a full batch */
+    uint64_t outbox_pass;       /* passes started so far */
+    struct list outbox_waiters; /* struct outbox_waiter.link (outbox.c) */
     int stopping;
     struct broker_metrics metrics;
     char pools[BROKER_MAX_POOLS][64]; /* pools seen here (for /metrics) */
@@ -96,5 +98,12 @@ void waiting_start(struct broker *b);
 void waiting_stop(struct broker *b);
 /* outbox.c: applies final results in Redis to the registry (exactly once). */
 void outbox_kick(struct broker *b);
+/* Calls done once a whole outbox pass that started after this call is over, so that every
+ * result already final in Redis has reached the registry (unless the registry refused it);
+ * stopping is 1 when the broker stops first (done must then only clean up). */
+typedef void (*outbox_done_cb)(void *ud, int stopping);
+void outbox_wait(struct broker *b, outbox_done_cb done, void *ud);
+/* Calls every waiter with stopping = 1. */
+void outbox_stop(struct broker *b);
 
 #endif

@@ -13,19 +13,45 @@
 
 #define OUTBOX_BATCH 500
 
+struct outbox_waiter {
+    struct list link;
+    uint64_t pass; /* done once this pass is over */
+    outbox_done_cb done;
+    void *ud;
+};
+
 struct outbox_item {
     struct broker *b;
     int64_t sub_id;
 };
 
 /* One piece of the pass (the list call, or one item) is over. */
+/* Calls the waiters whose pass is over (a whole pass: its last batch was not full). */
+static void wake_waiters(struct broker *b)
+{
+    struct list *pos, *tmp;
+    list_for_each_safe(pos, tmp, &b->outbox_waiters)
+    {
+        struct outbox_waiter *w = container_of(pos, struct outbox_waiter, link);
+        if (w->pass > b->outbox_pass)
+            continue;
+        list_remove(&w->link);
+        w->done(w->ud, 0);
+        free(w);
+    }
+}
+
 static void pass_release(struct broker *b)
 {
     if (--b->outbox_running > 0 || b->stopping)
         return;
+    if (!b->outbox_full)
+        wake_waiters(b);
     grader_dispatch_all(b);
-    if (b->outbox_full)
-        outbox_kick(b); /* a full batch: more are probably waiting */
+    /* A full batch: more are probably waiting. A waiter that came during this pass needs
+     * the next one. */
+    if (b->outbox_full || !list_empty(&b->outbox_waiters))
+        outbox_kick(b);
 }
 
 static void item_done(struct outbox_item *it)
@@ -129,5 +155,32 @@ void outbox_kick(struct broker *b)
     if (b->outbox_running > 0 || b->stopping)
         return;
     b->outbox_running = 1;
+    b->outbox_pass++;
     rq_outbox_list(b->rq, OUTBOX_BATCH, on_listed, b);
+}
+
+void outbox_wait(struct broker *b, outbox_done_cb done, void *ud)
+{
+    if (b->stopping) {
+        done(ud, 1);
+        return;
+    }
+    struct outbox_waiter *w = xmalloc(sizeof(*w));
+    w->pass = b->outbox_pass + 1;
+    w->done = done;
+    w->ud = ud;
+    list_insert_tail(&b->outbox_waiters, &w->link);
+    outbox_kick(b); /* starts that pass now, or after the running one */
+}
+
+void outbox_stop(struct broker *b)
+{
+    struct list *pos, *tmp;
+    list_for_each_safe(pos, tmp, &b->outbox_waiters)
+    {
+        struct outbox_waiter *w = container_of(pos, struct outbox_waiter, link);
+        list_remove(&w->link);
+        w->done(w->ud, 1);
+        free(w);
+    }
 }

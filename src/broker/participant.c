@@ -35,6 +35,7 @@ struct pcall {
     char *description;
     char *data;
     int round;
+    int outbox_waited; /* submit: the registry was asked again after an outbox pass */
     struct reg_challenge challenge;
     struct reg_submit_result result;
     char *result_message;
@@ -259,10 +260,37 @@ static char *grader_payload(const struct pcall *c)
     return text;
 }
 
+static void submit_to_registry(struct pcall *c);
+
+/* Refusals that a result still on its way from Redis to the registry can cause: a submission
+ * the participant already saw end still counts as in flight, a refund or a qualifying score is
+ * not there yet. */
+static int refusal_may_be_stale(enum reg_refusal r)
+{
+    return r == REG_ERR_LIMIT || r == REG_ERR_PARALLEL || r == REG_ERR_NOT_QUALIFIED;
+}
+
+static void on_outbox_applied(void *ud, int stopping)
+{
+    struct pcall *c = ud;
+    if (stopping || c->ps->sock == NULL) {
+        pcall_free(c);
+        return;
+    }
+    submit_to_registry(c);
+}
+
 static void on_submitted(void *ud, const struct reg_submit_result *r)
 {
     struct pcall *c = ud;
     struct broker *b = c->ps->b;
+    if (r->refusal != REG_OK && refusal_may_be_stale(r->refusal) && !c->outbox_waited) {
+        /* Ask again once the results already final in Redis are in the registry, so that
+         * an event the participant received is never contradicted by a refusal. */
+        c->outbox_waited = 1;
+        outbox_wait(b, on_outbox_applied, c);
+        return;
+    }
     if (r->refusal != REG_OK) {
         b->metrics.submissions_refused++;
         if (c->ps->sock != NULL)
@@ -286,7 +314,6 @@ static void on_submitted(void *ud, const struct reg_submit_result *r)
 static void on_submit_challenge(void *ud, int found, const struct reg_challenge *ch)
 {
     struct pcall *c = ud;
-    struct broker *b = c->ps->b;
     if (!found) {
         if (c->ps->sock != NULL)
             reply_error(c->ps->sock, c->ack_id, "UNKNOWN_CHALLENGE",
@@ -295,6 +322,13 @@ static void on_submit_challenge(void *ud, int found, const struct reg_challenge 
         return;
     }
     c->challenge = *ch;
+    submit_to_registry(c);
+}
+
+static void submit_to_registry(struct pcall *c)
+{
+    struct broker *b = c->ps->b;
+    const struct reg_challenge *ch = &c->challenge;
     struct reg_submit_request req = {
         .participant_id = c->claims.participant_id,
         .challenge_id = ch->id,
