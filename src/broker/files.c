@@ -145,6 +145,24 @@ static void on_upload_challenge(void *ud, int found, const struct reg_challenge 
     upload_unref(u); /* the lookup's reference */
 }
 
+static void on_upload_session(void *ud, int result)
+{
+    struct upload *u = ud;
+    if (result == 1 && u->hc != NULL) {
+        struct registry *reg = u->b->reg;
+        reg->ops->get_challenge(reg, u->claims.challenge_id, on_upload_challenge, u);
+        return; /* the lookup's reference goes on */
+    }
+    if (result == 0)
+        upload_refuse(u, 401, "SESSION_REVOKED",
+                      "This session ended because your API key was changed or revoked. "
+                      "Authenticate again with your current API key.");
+    else if (result < 0)
+        upload_refuse(u, 503, "REGISTRY_UNAVAILABLE",
+                      "The broker could not check your session just now. Try again in a minute.");
+    upload_unref(u); /* the lookup's reference */
+}
+
 static void on_upload_aborted(struct http_conn *hc, void *ud)
 {
     struct upload *u = ud;
@@ -186,10 +204,11 @@ static int upload_headers(struct http_conn *hc, const struct http_request *req, 
         refuse(hc, 500, "STORE_FAILED", "The file could not be stored; try again.");
         return 500;
     }
-    u->refs = 2; /* the exchange, the challenge lookup */
+    u->refs = 2; /* the exchange, the session and challenge lookups */
     http_conn_set_data(hc, u);
     http_conn_hold(hc, on_upload_aborted, u);
-    b->reg->ops->get_challenge(b->reg, claims.challenge_id, on_upload_challenge, u);
+    b->reg->ops->check_session(b->reg, claims.participant_id, claims.issued_at, on_upload_session,
+                               u);
     return 0;
 }
 

@@ -36,6 +36,8 @@ struct pcall {
     char *data;
     int round;
     int outbox_waited; /* submit: the registry was asked again after an outbox pass */
+    void (*after_session)(struct pcall *c); /* what the call does once its session stands */
+    void (*owned_then)(struct pcall *c, const struct reg_submission *s);
     struct reg_challenge challenge;
     struct reg_submit_result result;
     char *result_message;
@@ -112,7 +114,8 @@ static void on_authenticated(void *ud, enum reg_auth result, const struct reg_pa
         struct token_claims claims = {0};
         claims.participant_id = p->id;
         snprintf(claims.challenge_id, sizeof(claims.challenge_id), "%s", ch->id);
-        claims.expires_at = broker_now() + c->ps->b->cfg.token_ttl_ms;
+        claims.issued_at = broker_now();
+        claims.expires_at = claims.issued_at + c->ps->b->cfg.token_ttl_ms;
         char token[TOKEN_MAX_LEN];
         char expires[32];
         reply_iso_time(claims.expires_at, expires);
@@ -165,6 +168,35 @@ static int check_token(struct broker *b, struct sio_socket *sock, long long ack_
         return -1;
     }
     return 0;
+}
+
+static void on_session_checked(void *ud, int result)
+{
+    struct pcall *c = ud;
+    struct sio_socket *sock = c->ps->sock;
+    if (sock != NULL && result == 0)
+        reply_error(sock, c->ack_id, "SESSION_REVOKED",
+                    "This session ended because your API key was changed or revoked. "
+                    "Authenticate again with your current API key.",
+                    NULL);
+    else if (sock != NULL && result < 0)
+        reply_error(sock, c->ack_id, "REGISTRY_UNAVAILABLE",
+                    "The broker could not check your session just now. Try again in a minute.",
+                    NULL);
+    if (sock == NULL || result != 1) {
+        pcall_free(c);
+        return;
+    }
+    c->after_session(c);
+}
+
+/* Asks the registry whether the (verified) token's session still stands, then runs next. */
+static void session_then(struct pcall *c, void (*next)(struct pcall *c))
+{
+    struct registry *reg = c->ps->b->reg;
+    c->after_session = next;
+    reg->ops->check_session(reg, c->claims.participant_id, c->claims.issued_at, on_session_checked,
+                            c);
 }
 
 static const char *state_name(enum reg_sub_state s)
@@ -342,6 +374,12 @@ static void submit_to_registry(struct pcall *c)
     b->reg->ops->submit(b->reg, &req, on_submitted, c);
 }
 
+static void submit_get_challenge(struct pcall *c)
+{
+    struct registry *reg = c->ps->b->reg;
+    reg->ops->get_challenge(reg, c->claims.challenge_id, on_submit_challenge, c);
+}
+
 /* Reads submit's arguments into c; answers and returns -1 when one is malformed. */
 static int read_submit_args(struct pcall *c, struct sio_socket *sock, json_t *args)
 {
@@ -394,7 +432,7 @@ static void on_submit(struct sio_socket *sock, const struct sio_event *ev, void 
         if (read_submit_args(c, sock, args) != 0)
             pcall_free(c);
         else
-            b->reg->ops->get_challenge(b->reg, claims.challenge_id, on_submit_challenge, c);
+            session_then(c, submit_get_challenge);
     }
     if (args != NULL)
         json_decref(args);
@@ -402,19 +440,9 @@ static void on_submit(struct sio_socket *sock, const struct sio_event *ev, void 
 
 /* ---- watch, status, cancel: a submission of one's own ---- */
 
-typedef void (*owned_cb)(struct pcall *c, const struct reg_submission *s);
-
-struct owned {
-    struct pcall *c;
-    owned_cb then;
-};
-
 static void on_owned_lookup(void *ud, int found, const struct reg_submission *s)
 {
-    struct owned *o = ud;
-    struct pcall *c = o->c;
-    owned_cb then = o->then;
-    free(o);
+    struct pcall *c = ud;
     if (!found || s->participant_id != c->claims.participant_id) {
         /* Same answer whether it does not exist or is someone else's. */
         if (c->ps->sock != NULL)
@@ -423,11 +451,18 @@ static void on_owned_lookup(void *ud, int found, const struct reg_submission *s)
         pcall_free(c);
         return;
     }
-    then(c, s);
+    c->owned_then(c, s);
+}
+
+/* Looks up c->sub_id, then calls c->owned_then if it is the caller's own. */
+static void owned_lookup(struct pcall *c)
+{
+    struct registry *reg = c->ps->b->reg;
+    reg->ops->get_submission(reg, c->sub_id, on_owned_lookup, c);
 }
 
 static void with_owned(struct sio_socket *sock, const struct sio_event *ev, struct broker *b,
-                       owned_cb then)
+                       void (*then)(struct pcall *c, const struct reg_submission *s))
 {
     json_t *args = reply_first_object(ev);
     struct token_claims claims;
@@ -441,10 +476,8 @@ static void with_owned(struct sio_socket *sock, const struct sio_event *ev, stru
             c->claims = claims;
             c->sub_id = id;
             c->after_seq = reply_integer(args, "after_seq", 0, &ok);
-            struct owned *o = xmalloc(sizeof(*o));
-            o->c = c;
-            o->then = then;
-            b->reg->ops->get_submission(b->reg, id, on_owned_lookup, o);
+            c->owned_then = then;
+            session_then(c, owned_lookup);
         }
     }
     if (args != NULL)
@@ -539,10 +572,14 @@ static void status_with_challenge(void *ud, int found, const struct reg_challeng
     struct pcall *c = ud;
     if (found)
         c->challenge = *ch;
-    struct owned *o = xmalloc(sizeof(*o));
-    o->c = c;
-    o->then = status_owned;
-    c->ps->b->reg->ops->get_submission(c->ps->b->reg, c->sub_id, on_owned_lookup, o);
+    c->owned_then = status_owned;
+    owned_lookup(c);
+}
+
+static void status_get_challenge(struct pcall *c)
+{
+    struct registry *reg = c->ps->b->reg;
+    reg->ops->get_challenge(reg, c->claims.challenge_id, status_with_challenge, c);
 }
 
 static void on_status(struct sio_socket *sock, const struct sio_event *ev, void *ud)
@@ -559,7 +596,7 @@ static void on_status(struct sio_socket *sock, const struct sio_event *ev, void 
             struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
             c->claims = claims;
             c->sub_id = id;
-            b->reg->ops->get_challenge(b->reg, claims.challenge_id, status_with_challenge, c);
+            session_then(c, status_get_challenge);
         }
     }
     if (args != NULL)

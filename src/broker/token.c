@@ -1,4 +1,5 @@
-/* HMAC-SHA256 session tokens: "v1.<participant>.<challenge>.<expiry ms>.<id>.<signature>",
+/* HMAC-SHA256 session tokens:
+ * "v2.<participant>.<challenge>.<issued ms>.<expiry ms>.<id>.<signature>",
  * the signature being the hex HMAC of everything before it. */
 #include "broker/token.h"
 
@@ -43,8 +44,9 @@ int token_issue(const unsigned char secret[TOKEN_SECRET_LEN], struct token_claim
     if (!valid_slug(claims->challenge_id))
         return -1;
     random_id(claims->token_id);
-    int n = snprintf(out, TOKEN_MAX_LEN, "v1.%lld.%s.%lld.%s", (long long)claims->participant_id,
-                     claims->challenge_id, (long long)claims->expires_at, claims->token_id);
+    int n = snprintf(out, TOKEN_MAX_LEN, "v2.%lld.%s.%lld.%lld.%s",
+                     (long long)claims->participant_id, claims->challenge_id,
+                     (long long)claims->issued_at, (long long)claims->expires_at, claims->token_id);
     if (n < 0 || (size_t)n + 1 + SIG_HEX_LEN >= TOKEN_MAX_LEN)
         return -1;
     char sig[SIG_HEX_LEN + 1];
@@ -53,14 +55,17 @@ int token_issue(const unsigned char secret[TOKEN_SECRET_LEN], struct token_claim
     return 0;
 }
 
-/* Splits "v1.a.b.c.d.sig" into exactly six fields (pointers into copy, which is modified). */
-static int split(char *copy, char *fields[6])
+#define TOKEN_FIELDS 7
+
+/* Splits "v2.a.b.c.d.e.sig" into exactly TOKEN_FIELDS fields (pointers into copy, which is
+ * modified). */
+static int split(char *copy, char *fields[TOKEN_FIELDS])
 {
     int n = 0;
     char *p = copy;
     for (;;) {
-        if (n == 6)
-            return -1; /* a seventh field */
+        if (n == TOKEN_FIELDS)
+            return -1; /* one field too many */
         fields[n++] = p;
         char *dot = strchr(p, '.');
         if (dot == NULL)
@@ -68,7 +73,7 @@ static int split(char *copy, char *fields[6])
         *dot = '\0';
         p = dot + 1;
     }
-    return n == 6 ? 0 : -1;
+    return n == TOKEN_FIELDS ? 0 : -1;
 }
 
 static int parse_int64(const char *s, int64_t *out)
@@ -87,12 +92,12 @@ enum token_error token_verify(const unsigned char secret[TOKEN_SECRET_LEN], cons
                               int64_t now, struct token_claims *claims)
 {
     char copy[TOKEN_MAX_LEN];
-    char *f[6];
+    char *f[TOKEN_FIELDS];
     size_t len = strlen(token);
     if (len >= TOKEN_MAX_LEN || len <= SIG_HEX_LEN + 1)
         return TOKEN_MALFORMED;
     memcpy(copy, token, len + 1);
-    if (split(copy, f) != 0 || strcmp(f[0], "v1") != 0 || strlen(f[5]) != SIG_HEX_LEN)
+    if (split(copy, f) != 0 || strcmp(f[0], "v2") != 0 || strlen(f[6]) != SIG_HEX_LEN)
         return TOKEN_MALFORMED;
     char expected[SIG_HEX_LEN + 1];
     size_t body_len = len - SIG_HEX_LEN - 1;
@@ -100,11 +105,11 @@ enum token_error token_verify(const unsigned char secret[TOKEN_SECRET_LEN], cons
     if (CRYPTO_memcmp(expected, token + body_len + 1, SIG_HEX_LEN) != 0)
         return TOKEN_BAD_SIGNATURE;
     if (parse_int64(f[1], &claims->participant_id) != 0 ||
-        parse_int64(f[3], &claims->expires_at) != 0 || !valid_slug(f[2]) ||
-        strlen(f[4]) != TOKEN_ID_LEN)
+        parse_int64(f[3], &claims->issued_at) != 0 || parse_int64(f[4], &claims->expires_at) != 0 ||
+        !valid_slug(f[2]) || strlen(f[5]) != TOKEN_ID_LEN)
         return TOKEN_MALFORMED;
     snprintf(claims->challenge_id, sizeof(claims->challenge_id), "%s", f[2]);
-    snprintf(claims->token_id, sizeof(claims->token_id), "%s", f[4]);
+    snprintf(claims->token_id, sizeof(claims->token_id), "%s", f[5]);
     return now >= claims->expires_at ? TOKEN_EXPIRED : TOKEN_OK;
 }
 

@@ -14,6 +14,8 @@
 struct token_claims {
     int64_t participant_id;
     char challenge_id[64];
+    int64_t issued_at;               /* Unix ms; sessions issued before a key rotation or
+                                        revocation are refused (the registry knows when) */
     int64_t expires_at;              /* Unix ms */
     char token_id[TOKEN_ID_LEN + 1]; /* random; the handle for revocation */
 };

@@ -19,6 +19,10 @@ static const char sql_key_insert[] =
     "INSERT INTO api_keys (participant_id, key_hash, created_at) VALUES (?1, ?2, ?3)";
 static const char sql_key_revoke[] =
     "UPDATE api_keys SET revoked_at = ?2 WHERE participant_id = ?1 AND revoked_at IS NULL";
+static const char sql_sessions_end[] =
+    "UPDATE participants SET sessions_valid_after = ?2 WHERE id = ?1";
+static const char sql_sessions_valid_after[] =
+    "SELECT sessions_valid_after FROM participants WHERE id = ?1";
 static const char sql_key_find[] =
     "SELECT p.id, p.name FROM api_keys k JOIN participants p ON p.id = k.participant_id"
     " WHERE k.key_hash = ?1 AND k.revoked_at IS NULL";
@@ -87,6 +91,17 @@ static int key_insert(struct reg_store *s, int64_t participant_id, int64_t now,
     return reg_store_run(s, st);
 }
 
+/* Sessions issued before now end with the keys they were issued for. */
+static int sessions_end(struct reg_store *s, int64_t participant_id, int64_t now)
+{
+    sqlite3_stmt *st = reg_store_stmt(s, sql_sessions_end);
+    if (st == NULL)
+        return REG_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, participant_id);
+    sqlite3_bind_int64(st, 2, now);
+    return reg_store_run(s, st);
+}
+
 static int key_revoke_all(struct reg_store *s, int64_t participant_id, int64_t now)
 {
     sqlite3_stmt *st = reg_store_stmt(s, sql_key_revoke);
@@ -95,7 +110,22 @@ static int key_revoke_all(struct reg_store *s, int64_t participant_id, int64_t n
     sqlite3_bind_int64(st, 1, participant_id);
     sqlite3_bind_int64(st, 2, now);
     int rc = reg_store_run(s, st);
-    return rc == 0 ? sqlite3_changes(reg_store_db(s)) : rc;
+    int revoked = rc == 0 ? sqlite3_changes(reg_store_db(s)) : rc;
+    if (revoked >= 0 && (rc = sessions_end(s, participant_id, now)) != 0)
+        return rc;
+    return revoked;
+}
+
+int reg_access_session_valid(struct reg_store *s, int64_t participant_id, int64_t issued_at)
+{
+    sqlite3_stmt *st = reg_store_stmt(s, sql_sessions_valid_after);
+    if (st == NULL)
+        return REG_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, participant_id);
+    int rc = sqlite3_step(st);
+    int valid = rc == SQLITE_ROW ? issued_at > sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? valid : REG_STORE_ERROR;
 }
 
 /* Commits when rc says all went well, rolls back otherwise; returns rc (or the failed

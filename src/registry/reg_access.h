@@ -29,12 +29,17 @@ int reg_access_participant_add(struct reg_store *s, const char *name, int64_t no
                                char key[REG_ACCESS_KEY_LEN + 1]);
 int reg_access_participant_get(struct reg_store *s, int64_t id, struct reg_participant *p);
 int reg_access_participant_list(struct reg_store *s, reg_access_participant_fn fn, void *ud);
-/* Revokes the participant's API keys and makes a new one. NOT_FOUND if no such participant. */
+/* Revokes the participant's API keys and makes a new one; sessions issued before now end.
+ * NOT_FOUND if no such participant. */
 int reg_access_key_rotate(struct reg_store *s, int64_t participant_id, int64_t now,
                           char key[REG_ACCESS_KEY_LEN + 1]);
-/* Revokes the participant's API keys: returns how many were active (0 or more), NOT_FOUND if
- * no such participant. */
+/* Revokes the participant's API keys and ends their sessions: returns how many keys were
+ * active (0 or more), NOT_FOUND if no such participant. */
 int reg_access_key_revoke(struct reg_store *s, int64_t participant_id, int64_t now);
+/* 1 if a session of the participant issued at issued_at (Unix ms) is still valid, 0 if the
+ * participant is gone or their key was rotated or revoked since (or in the same millisecond),
+ * or a negative status. */
+int reg_access_session_valid(struct reg_store *s, int64_t participant_id, int64_t issued_at);
 
 /* Adds a grader key named name (the caller checks it: reg_access_name_check and at most 63
  * bytes). EXISTS if an active key has that name. */

@@ -252,6 +252,14 @@ static void update_enqueue(struct reg_sqlite *r, int result, reg_update_cb cb, v
     enqueue(r, &u->d, update_deliver);
 }
 
+static void sqlite_check_session(struct registry *base, int64_t participant_id, int64_t issued_at,
+                                 reg_update_cb cb, void *ud)
+{
+    struct reg_sqlite *r = from_base(base);
+    int rc = reg_access_session_valid(r->store, participant_id, issued_at);
+    update_enqueue(r, rc < 0 ? -1 : rc, cb, ud);
+}
+
 static void sqlite_set_state(struct registry *base, int64_t submission_id, enum reg_sub_state state,
                              const char *message, reg_update_cb cb, void *ud)
 {
@@ -345,6 +353,7 @@ static void sqlite_close(struct registry *base)
 static const struct registry_ops sqlite_ops = {
     .authenticate = sqlite_authenticate,
     .check_grader_key = sqlite_check_grader_key,
+    .check_session = sqlite_check_session,
     .get_challenge = sqlite_get_challenge,
     .submit = sqlite_submit,
     .get_submission = sqlite_get_submission,

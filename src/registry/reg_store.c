@@ -99,8 +99,13 @@ static const char schema_v1[] =
     " ON submissions(participant_id, challenge_id) WHERE state IN (0, 1);"
     "CREATE INDEX submissions_board ON submissions(challenge_id, state, round_number);";
 
+/* Version 2: session tokens issued before this time are refused (set when the participant's
+ * API key is rotated or revoked). */
+static const char schema_v2[] =
+    "ALTER TABLE participants ADD COLUMN sessions_valid_after INTEGER NOT NULL DEFAULT 0;";
+
 /* migrations[v] takes a database from version v to v + 1. */
-static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1};
+static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 static void store_error(char *err, size_t errlen, const char *what, sqlite3 *db)
 {

@@ -156,6 +156,10 @@ struct registry_ops {
                          reg_auth_cb cb, void *ud);
     void (*check_grader_key)(struct registry *r, const char *grader_key, reg_grader_cb cb,
                              void *ud);
+    /* Whether a session token issued at issued_at still stands: 1 yes, 0 no (the participant's
+     * key was rotated or revoked since, or the participant is gone), -1 backend error. */
+    void (*check_session)(struct registry *r, int64_t participant_id, int64_t issued_at,
+                          reg_update_cb cb, void *ud);
     void (*get_challenge)(struct registry *r, const char *challenge_id, reg_challenge_cb cb,
                           void *ud);
     /* Checks every rule and creates the submission (QUEUED), or returns the existing one for a

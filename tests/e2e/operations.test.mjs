@@ -18,6 +18,7 @@ before(async () => {
         brokerArgs: STEADY_TIMINGS,
         seed: async (e) => {
             who.ann = await e.addParticipant('ann');
+            who.rita = await e.addParticipant('rita'); // her key gets rotated and revoked
             await e.admin('challenge', 'create', 'files', '--title', 'Files', '--pool', 'files-pool',
                 '--primary', 'score:desc', '--types', '.csv,.zip', '--max-upload', '8000000');
             await e.addRound('files', 1);
@@ -81,7 +82,7 @@ test('uploads and downloads are refused with a reason', async () => {
     const p = await env.participant(who.ann, 'files');
     const noToken = await upload(p, 'a.csv', 'x', null);
     assert.deepEqual([noToken.status, noToken.body.code], [401, 'BAD_SESSION']);
-    const badToken = await upload(p, 'a.csv', 'x', 'v1.1.files.9.aaaaaaaaaaaaaaaaaaaa.' + '0'.repeat(64));
+    const badToken = await upload(p, 'a.csv', 'x', 'v2.1.files.1.9.aaaaaaaaaaaaaaaaaaaa.' + '0'.repeat(64));
     assert.deepEqual([badToken.status, badToken.body.code], [401, 'BAD_SESSION']);
     const wrongType = await upload(p, 'a.txt', 'x');
     assert.deepEqual([wrongType.status, wrongType.body.code], [415, 'WRONG_FILE_TYPE']);
@@ -103,6 +104,37 @@ test('uploads and downloads are refused with a reason', async () => {
     const bad = await p.submit({ client_submission_id: cid('badkey'), file_key: '../etc/passwd' });
     assert.deepEqual([bad.ok, bad.code], [false, 'BAD_REQUEST']);
     assert.deepEqual(fs.readdirSync(path.join(env.dir, 'blobs', 'tmp')), [], 'refused uploads leave no temp file');
+});
+
+test('rotating or revoking an API key ends the sessions it opened, on every call', async () => {
+    const p = await env.participant(who.rita, 'files');
+    const sub = await p.submitOk({ client_submission_id: cid('rot'), data: { a: 1 } });
+    const oldToken = p.token;
+    const rotated = JSON.parse((await admin('key', 'rotate', String(who.rita.id), '--json')).stdout);
+    assert.notEqual(rotated.api_key, who.rita.apiKey);
+    const revokedCalls = [
+        await p.submit({ client_submission_id: cid('rot'), data: { a: 2 } }),
+        await p.status(sub.submission_id),
+        await p.call('watch', { session_token: oldToken, submission_id: sub.submission_id, after_seq: 0 }),
+        await p.call('cancel', { session_token: oldToken, submission_id: sub.submission_id }),
+    ];
+    for (const ack of revokedCalls) {
+        assert.deepEqual([ack.ok, ack.code], [false, 'SESSION_REVOKED'], JSON.stringify(ack));
+        assert.match(ack.message, /Authenticate again/);
+    }
+    const up = await upload(p, 'a.csv', 'x', oldToken);
+    assert.deepEqual([up.status, up.body.code], [401, 'SESSION_REVOKED']);
+    // The old key no longer authenticates; the new one does, and its session works.
+    assert.equal((await p.authenticate()).code, 'BAD_API_KEY');
+    assert.equal((await p.authenticate({ api_key: rotated.api_key })).ok, true);
+    assert.equal((await p.status(sub.submission_id)).ok, true);
+    // Revoking ends that session too, and nothing else authenticates.
+    assert.equal((await admin('key', 'revoke', String(who.rita.id))).code, 0);
+    assert.equal((await p.status(sub.submission_id)).code, 'SESSION_REVOKED');
+    assert.equal((await p.authenticate({ api_key: rotated.api_key })).code, 'BAD_API_KEY');
+    // The submission itself was not touched: it is still queued (no grader serves this pool here).
+    const listed = await env.adminSubmissions();
+    assert.equal(listed.find((s) => s.id === sub.submission_id).state, 'QUEUED');
 });
 
 test('crowdai-admin cancels a queued submission; the participant is told', async () => {

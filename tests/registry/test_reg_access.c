@@ -174,6 +174,26 @@ TEST(key_revocation_locks_the_participant_out)
     fx_close(&f);
 }
 
+TEST(sessions_end_when_the_key_is_rotated_or_revoked)
+{
+    struct fx f;
+    char key[REG_ACCESS_KEY_LEN + 1], bob_key[REG_ACCESS_KEY_LEN + 1];
+    fx_open(&f);
+    int64_t id = fx_participant(&f, "alice", key);
+    int64_t bob = fx_participant(&f, "bob", bob_key);
+    ASSERT_EQ(reg_access_session_valid(f.store, id, T0 - 5000), 1);
+    ASSERT_EQ(reg_access_key_rotate(f.store, id, T0, key), 0);
+    ASSERT_EQ(reg_access_session_valid(f.store, id, T0 - 1), 0);
+    ASSERT_EQ(reg_access_session_valid(f.store, id, T0), 0); /* the same millisecond */
+    ASSERT_EQ(reg_access_session_valid(f.store, id, T0 + 1), 1);
+    ASSERT_EQ(reg_access_session_valid(f.store, bob, T0 - 1), 1); /* others untouched */
+    ASSERT_EQ(reg_access_key_revoke(f.store, id, T0 + 100), 1);
+    ASSERT_EQ(reg_access_session_valid(f.store, id, T0 + 1), 0);
+    ASSERT_EQ(reg_access_session_valid(f.store, id, T0 + 101), 1);
+    ASSERT_EQ(reg_access_session_valid(f.store, 999, T0), 0); /* no such participant */
+    fx_close(&f);
+}
+
 TEST(participant_names_are_unique)
 {
     struct fx f;

@@ -26,8 +26,8 @@ TEST(store_schema_version_and_settings)
     char v[32];
     fx_open(&f);
     pragma_text(&f, "PRAGMA user_version", v, sizeof(v));
-    ASSERT_STR_EQ(v, "1");
-    ASSERT_EQ(REG_STORE_SCHEMA_VERSION, 1);
+    ASSERT_STR_EQ(v, "2");
+    ASSERT_EQ(REG_STORE_SCHEMA_VERSION, 2);
     pragma_text(&f, "PRAGMA journal_mode", v, sizeof(v));
     ASSERT_STR_EQ(v, "wal");
     pragma_text(&f, "PRAGMA synchronous", v, sizeof(v));
@@ -52,7 +52,29 @@ TEST(store_reopen_keeps_data_and_refuses_newer_schema)
               SQLITE_OK);
     reg_store_close(s);
     ASSERT_TRUE(reg_store_open(f.path, err, sizeof(err)) == NULL);
-    ASSERT_STR_EQ(err, "database schema version 7 is newer than this program's (1)");
+    ASSERT_STR_EQ(err, "database schema version 7 is newer than this program's (2)");
+    fx_close(&f);
+}
+
+TEST(store_migrates_a_version_1_database_keeping_its_participants)
+{
+    struct fx f;
+    char err[256] = "", key[REG_ACCESS_KEY_LEN + 1];
+    fx_open(&f);
+    int64_t id = fx_participant(&f, "alice", key);
+    /* Back to version 1's shape, as a database written by the previous release. */
+    ASSERT_EQ(sqlite3_exec(reg_store_db(f.store),
+                           "ALTER TABLE participants DROP COLUMN sessions_valid_after;"
+                           "PRAGMA user_version = 1",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    struct reg_store *s = reg_store_open(f.path, err, sizeof(err));
+    ASSERT_TRUE(s != NULL);
+    struct reg_participant p;
+    ASSERT_EQ(reg_access_participant_get(s, id, &p), 0);
+    ASSERT_STR_EQ(p.name, "alice");
+    ASSERT_EQ(reg_access_session_valid(s, id, 1), 1);
+    reg_store_close(s);
     fx_close(&f);
 }
 

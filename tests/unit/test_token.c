@@ -14,6 +14,7 @@ static void issue(char out[TOKEN_MAX_LEN], int64_t participant, const char *chal
     memset(claims, 0, sizeof(*claims));
     claims->participant_id = participant;
     snprintf(claims->challenge_id, sizeof(claims->challenge_id), "%s", challenge);
+    claims->issued_at = expires_at / 2;
     claims->expires_at = expires_at;
     ASSERT_EQ(token_issue(secret, claims, out), 0);
 }
@@ -27,6 +28,7 @@ TEST(token_round_trip_carries_the_claims)
     ASSERT_EQ(out.participant_id, 42);
     ASSERT_STR_EQ(out.challenge_id, "demo-challenge");
     ASSERT_EQ(out.expires_at, 2000);
+    ASSERT_EQ(out.issued_at, 1000);
     ASSERT_STR_EQ(out.token_id, in.token_id);
     ASSERT_EQ(strlen(out.token_id), (size_t)TOKEN_ID_LEN);
 }
@@ -94,12 +96,14 @@ TEST(token_malformed_inputs)
     struct token_claims out;
     const char *bad[] = {
         "",
-        "v1",
-        "v1.1.c.2.id",
-        "v2.1.c.1000.aaaaaaaaaaaaaaaaaaaa.sig",
-        /* a seventh field after a well-formed signature */
-        ("v1.1.c.1000.aaaaaaaaaaaaaaaaaaaa.0000000000000000000000000000000000000000000000000000000"
-         "000000000.extra"),
+        "v2",
+        "v2.1.c.1.2.id",
+        "v1.1.c.1000.aaaaaaaaaaaaaaaaaaaa.0000000000000000000000000000000000000000000000000000000"
+        "000000000",
+        "v3.1.c.1.1000.aaaaaaaaaaaaaaaaaaaa.sig",
+        /* an eighth field after a well-formed signature */
+        ("v2.1.c.1.1000.aaaaaaaaaaaaaaaaaaaa.0000000000000000000000000000000000000000000000000000"
+         "0000000000.extra"),
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ASSERT_EQ(token_verify(secret, bad[i], 1, &out), TOKEN_MALFORMED);
