@@ -1,5 +1,6 @@
 /* The broker's own HTTP endpoints: /healthz (Redis reachable, registry open) and /metrics
- * (Prometheus text: the counters, connections, graders online and queue depth per pool). */
+ * (Prometheus text: the counters, connections, submissions by state, graders online and queue
+ * depth per pool). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,22 @@ static void on_depth(void *ud, const char *err, int64_t n)
     free(d);
 }
 
+static void on_counts(void *ud, const int64_t *counts)
+{
+    static const char *const names[REG_SUB_STATES] = {"queued", "running", "complete",
+                                                      "error",  "timeout", "cancelled"};
+    struct metrics_req *m = ud;
+    if (counts != NULL) {
+        buf_append_str(&m->out,
+                       "# HELP crowdai_submissions Submissions in the registry, by state.\n"
+                       "# TYPE crowdai_submissions gauge\n");
+        for (int i = 0; i < REG_SUB_STATES; i++)
+            buf_printf(&m->out, "crowdai_submissions{state=\"%s\"} %lld\n", names[i],
+                       (long long)counts[i]);
+    }
+    finish_metrics(m);
+}
+
 static void on_metrics_aborted(struct http_conn *hc, void *ud)
 {
     struct metrics_req *m = ud;
@@ -88,6 +105,8 @@ static void on_metrics(struct http_conn *hc, const struct http_request *req, voi
         m->pending++;
         rq_depth(b->rq, b->pools[i], on_depth, d);
     }
+    m->pending++;
+    b->reg->ops->count_by_state(b->reg, on_counts, m);
     http_conn_hold(hc, on_metrics_aborted, m);
     finish_metrics(m);
 }

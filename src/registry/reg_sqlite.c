@@ -332,6 +332,33 @@ static void sqlite_leaderboard(struct registry *base, const char *challenge_id, 
 
 /* ---- open and close ---- */
 
+/* ---- counts ---- */
+
+struct counts_done {
+    struct done d;
+    reg_counts_cb cb;
+    void *ud;
+    int ok;
+    int64_t counts[REG_SUB_STATES];
+};
+
+static void counts_deliver(struct done *d)
+{
+    struct counts_done *c = container_of(d, struct counts_done, d);
+    c->cb(c->ud, c->ok ? c->counts : NULL);
+    free(c);
+}
+
+static void sqlite_count_by_state(struct registry *base, reg_counts_cb cb, void *ud)
+{
+    struct reg_sqlite *r = from_base(base);
+    struct counts_done *c = xcalloc(1, sizeof(*c));
+    c->cb = cb;
+    c->ud = ud;
+    c->ok = reg_submission_count_by_state(r->store, c->counts) == 0;
+    enqueue(r, &c->d, counts_deliver);
+}
+
 static void on_idle_closed(uv_handle_t *h)
 {
     free(h->data);
@@ -360,6 +387,7 @@ static const struct registry_ops sqlite_ops = {
     .set_state = sqlite_set_state,
     .record_score = sqlite_record_score,
     .leaderboard = sqlite_leaderboard,
+    .count_by_state = sqlite_count_by_state,
     .close = sqlite_close,
 };
 

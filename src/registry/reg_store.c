@@ -100,9 +100,10 @@ static const char schema_v1[] =
     "CREATE INDEX submissions_board ON submissions(challenge_id, state, round_number);";
 
 /* Version 2: session tokens issued before this time are refused (set when the participant's
- * API key is rotated or revoked). */
+ * API key is rotated or revoked); submissions counted by state from an index. */
 static const char schema_v2[] =
-    "ALTER TABLE participants ADD COLUMN sessions_valid_after INTEGER NOT NULL DEFAULT 0;";
+    "ALTER TABLE participants ADD COLUMN sessions_valid_after INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX submissions_state ON submissions(state);";
 
 /* migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2};

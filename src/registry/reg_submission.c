@@ -29,6 +29,8 @@ static const char sql_list[] =
     " WHERE (?1 IS NULL OR challenge_id = ?1) AND (?2 = 0 OR participant_id = ?2)"
     " AND (?3 < 0 OR state = ?3) ORDER BY id DESC LIMIT ?4";
 
+static const char sql_count_by_state[] = "SELECT state, COUNT(*) FROM submissions GROUP BY state";
+
 static const char *const state_names[] = {"QUEUED", "RUNNING", "COMPLETE",
                                           "ERROR",  "TIMEOUT", "CANCELLED"};
 
@@ -167,4 +169,21 @@ int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now)
 int reg_submission_regrade(struct reg_store *s, int64_t id, int64_t now)
 {
     return update_one(s, sql_regrade, id, now);
+}
+
+int reg_submission_count_by_state(struct reg_store *s, int64_t counts[REG_SUB_STATES])
+{
+    sqlite3_stmt *st = reg_store_stmt(s, sql_count_by_state);
+    if (st == NULL)
+        return REG_STORE_ERROR;
+    for (int i = 0; i < REG_SUB_STATES; i++)
+        counts[i] = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 0);
+        if (state >= 0 && state < REG_SUB_STATES)
+            counts[state] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : REG_STORE_ERROR;
 }

@@ -145,6 +145,9 @@ typedef void (*reg_grader_cb)(void *ud, int ok, const char *grader_name);
 typedef void (*reg_submit_cb)(void *ud, const struct reg_submit_result *r);
 typedef void (*reg_submission_cb)(void *ud, int found, const struct reg_submission *s);
 typedef void (*reg_challenge_cb)(void *ud, int found, const struct reg_challenge *c);
+#define REG_SUB_STATES 6
+/* Submissions per state (indexed by enum reg_sub_state); counts NULL on a backend error. */
+typedef void (*reg_counts_cb)(void *ud, const int64_t *counts);
 /* Called once per row, then once with row NULL at the end (count = rows delivered). */
 typedef void (*reg_leaderboard_cb)(void *ud, const struct reg_leaderboard_row *row, int count);
 /* Result of an update: 1 applied, 0 not applied because already applied or not allowed by
@@ -180,6 +183,8 @@ struct registry_ops {
      * challenge's sort orders; round_number 0 = all rounds. At most limit rows. */
     void (*leaderboard)(struct registry *r, const char *challenge_id, int round_number, int limit,
                         reg_leaderboard_cb cb, void *ud);
+    /* How many submissions are in each state, over every challenge (for /metrics). */
+    void (*count_by_state)(struct registry *r, reg_counts_cb cb, void *ud);
     void (*close)(struct registry *r);
 };
 

@@ -256,6 +256,14 @@ test('/healthz and /metrics tell what the broker is doing', async () => {
     assert.equal(now['crowdai_graders_online{pool="ops-pool"}'], 1);
     assert.equal(now['crowdai_queue_depth{pool="ops-pool"}'], 0);
     assert.equal(now.crowdai_redis_up, 1);
+    // Submissions by state, from the registry: the one graded here moved from QUEUED/RUNNING
+    // to COMPLETE, and every submission of the registry is counted in exactly one state.
+    const state = (m, st) => m[`crowdai_submissions{state="${st}"}`];
+    assert.equal(state(now, 'complete'), state(before, 'complete') + 1);
+    const total = (m) => ['queued', 'running', 'complete', 'error', 'timeout', 'cancelled'].reduce((n, st) => n + state(m, st), 0);
+    assert.equal(total(now), (await env.adminSubmissions()).length);
+    assert.equal(state(now, 'queued') + state(now, 'running'),
+        (await env.adminSubmissions()).filter((s) => s.state === 'QUEUED' || s.state === 'RUNNING').length);
 });
 
 /** /metrics as {name{labels}: value}, checking the text format on the way. */

@@ -65,6 +65,7 @@ TEST(store_migrates_a_version_1_database_keeping_its_participants)
     /* Back to version 1's shape, as a database written by the previous release. */
     ASSERT_EQ(sqlite3_exec(reg_store_db(f.store),
                            "ALTER TABLE participants DROP COLUMN sessions_valid_after;"
+                           "DROP INDEX submissions_state;"
                            "PRAGMA user_version = 1",
                            NULL, NULL, NULL),
               SQLITE_OK);
