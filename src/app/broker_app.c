@@ -88,7 +88,7 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
         .outbox_ms = 1000,
         .retry_base_ms = (int64_t)cfg->retry_base_ms,
         .retry_cap_ms = (int64_t)cfg->retry_cap_ms,
-        .waiting_repeat_ms = 30000,
+        .waiting_repeat_ms = cfg->waiting_repeat_ms,
         .max_upload = cfg->max_upload,
     };
     broker_init(&a->broker, loop, &bc, a->reg, a->rq, sio, secret);

@@ -43,6 +43,8 @@ static const struct number_flag number_flags[] = {
     U64_FLAG("--lease", lease_ms, 100, 3600000,
              "ms a grader may stay silent about a job before it is requeued"),
     U64_FLAG("--janitor", janitor_ms, 10, 600000, "ms between passes over expired leases"),
+    U64_FLAG("--waiting-repeat", waiting_repeat_ms, 100, 3600000,
+             "ms between repeats of WAITING while no grader serves a submission's pool"),
     U64_FLAG("--token-ttl", token_ttl_ms, 1000, 31536000000ULL, "ms a session token lasts"),
     U64_FLAG("--retry-base", retry_base_ms, 1, 3600000,
              "ms before the first retry of a retryable grader failure (doubles each time)"),
@@ -73,6 +75,7 @@ static void set_defaults(struct config *cfg)
     snprintf(cfg->redis_server, sizeof(cfg->redis_server), "redis-server");
     cfg->lease_ms = 30000;
     cfg->janitor_ms = 2000;
+    cfg->waiting_repeat_ms = 30000;
     cfg->token_ttl_ms = 48ULL * 3600 * 1000;
     cfg->retry_base_ms = 2000;
     cfg->retry_cap_ms = 300000;

@@ -29,6 +29,7 @@ struct config {
     char redis_server[256]; /* the redis-server binary for the private one */
     uint64_t lease_ms;
     uint64_t janitor_ms;
+    uint64_t waiting_repeat_ms;
     uint64_t token_ttl_ms;
     uint64_t retry_base_ms;
     uint64_t retry_cap_ms;

@@ -118,6 +118,7 @@ void broker_init(struct broker *b, uv_loop_t *loop, const struct broker_config *
     uv_timer_start(&b->janitor, on_janitor, cfg->janitor_ms, cfg->janitor_ms);
     uv_timer_start(&b->outbox_timer, on_outbox_timer, cfg->outbox_ms, cfg->outbox_ms);
     waiting_start(b);
+    presence_start(b);
 }
 
 void broker_stop(struct broker *b)
@@ -128,6 +129,7 @@ void broker_stop(struct broker *b)
     uv_close((uv_handle_t *)&b->janitor, NULL);
     uv_close((uv_handle_t *)&b->outbox_timer, NULL);
     waiting_stop(b);
+    presence_stop(b);
     outbox_stop(b);
 }
 

@@ -50,6 +50,7 @@ struct broker {
     uv_timer_t janitor;
     uv_timer_t outbox_timer;
     uv_timer_t waiting_timer;
+    uv_timer_t presence_timer;
     struct waiting_entry *waiting; /* submissions told WAITING (waiting.c) */
     size_t nwaiting, waiting_alloc;
     int outbox_running;
@@ -84,7 +85,7 @@ void grader_forward_cancel(struct broker *b, const char *grader_id, int64_t sub_
                            const char *reason);
 /* A grader let a lease expire: it gets no new job until it reports again. */
 void grader_suspend(struct broker *b, const char *grader_id);
-/* Whether a grader on this broker serves pool, and how many do. */
+/* Whether a grader on this broker serves pool, and how many do (for any broker: rq_pool_online). */
 int grader_pool_online(const struct broker *b, const char *pool);
 int grader_count(const struct broker *b, const char *pool);
 /* broker_http.c: /healthz and /metrics on the HTTP server; pools shown in /metrics. */
@@ -92,6 +93,15 @@ void broker_http_install(struct broker *b, struct http_server *http);
 void broker_pool_seen(struct broker *b, const char *pool);
 /* files.c: PUT /upload (participants) and GET /files (graders). */
 void files_install(struct broker *b, struct http_server *http);
+/* Announces every grader of this broker (presence.c calls it to refresh). */
+void grader_announce_all(struct broker *b);
+/* presence.c: graders online per pool, shared by every broker through Redis. */
+void presence_announce(struct broker *b, const char *grader_id, const char (*pools)[64],
+                       int npools);
+void presence_withdraw(struct broker *b, const char *grader_id, const char (*pools)[64],
+                       int npools);
+void presence_start(struct broker *b);
+void presence_stop(struct broker *b);
 /* waiting.c: tells a submission WAITING when no grader serves its pool, and repeats it. */
 void waiting_check(struct broker *b, int64_t sub_id, const char *pool);
 void waiting_start(struct broker *b);

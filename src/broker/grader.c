@@ -57,6 +57,16 @@ int grader_count(const struct broker *b, const char *pool)
     return n;
 }
 
+void grader_announce_all(struct broker *b)
+{
+    struct list *pos, *tmp;
+    list_for_each_safe(pos, tmp, &b->graders)
+    {
+        struct grader *g = container_of(pos, struct grader, link);
+        presence_announce(b, g->id, (const char(*)[64])g->pools, g->npools);
+    }
+}
+
 int grader_pool_online(const struct broker *b, const char *pool)
 {
     return grader_count(b, pool) > 0;
@@ -407,6 +417,7 @@ static void on_key_checked(void *ud, int ok, const char *grader_name)
     list_insert_tail(&b->graders, &g->link);
     for (int i = 0; i < g->npools; i++)
         broker_pool_seen(b, g->pools[i]);
+    presence_announce(b, g->id, (const char(*)[64])g->pools, g->npools);
     log_info("broker", "grader online name=%s pools=%d capacity=%d", g->name, g->npools,
              g->capacity);
     sio_socket_connect_decide(g->sock, NULL);
@@ -481,8 +492,10 @@ static void on_disconnect(struct sio_socket *sock, const char *reason, void *ud)
     struct broker *b = ud;
     if (g == NULL)
         return;
-    if (list_linked(&g->link))
+    if (list_linked(&g->link)) {
         list_remove(&g->link);
+        presence_withdraw(b, g->id, (const char(*)[64])g->pools, g->npools);
+    }
     log_info("broker", "grader offline name=%s reason=\"%s\" jobs=%d", g->name, reason, g->njobs);
     if (clean_reason(reason)) {
         for (int i = 0; i < g->njobs; i++)

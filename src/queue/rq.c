@@ -27,7 +27,7 @@ static const char err_not_dead[] = "not in the dead-letter queue";
 #define BACKOFF_BASE_MS    100
 #define BACKOFF_CAP_MS     2000
 #define MAX_PENDING        100000
-#define MAX_ARGS           10
+#define MAX_ARGS           12
 #define MAX_NAME_LEN       200
 #define MAX_LIVE_EVENT     (16u << 20)
 
@@ -690,4 +690,40 @@ void rq_dlq_list(struct rq *q, int max, rq_ids_cb cb, void *ud)
 void rq_dlq_requeue(struct rq *q, int64_t submission_id, rq_done_cb cb, void *ud)
 {
     run_done(q, RQ_SCRIPT_DLQ_REQUEUE, submission_id, cb, ud);
+}
+
+void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], int npools,
+                 int64_t ttl_ms, rq_done_cb cb, void *ud)
+{
+    struct call *call = call_new(RQ_SCRIPT_PRESENCE, ud);
+    call->cb.done = cb;
+    int ok = grader_id != NULL && grader_id[0] != '\0' && ttl_ms >= 0 && npools > 0 &&
+             npools <= RQ_MAX_PRESENCE_POOLS;
+    for (int i = 0; ok && i < npools; i++)
+        ok = valid_pool(pools[i]);
+    if (!ok) {
+        call_refuse(q, call, "bad presence", on_done_reply);
+        return;
+    }
+    struct args a;
+    args_init(&a, q);
+    args_str(&a, grader_id);
+    args_int(&a, ttl_ms);
+    for (int i = 0; i < npools; i++)
+        args_str(&a, pools[i]);
+    call_run(q, call, &a, on_done_reply);
+}
+
+void rq_pool_online(struct rq *q, const char *pool, rq_count_cb cb, void *ud)
+{
+    struct call *call = call_new(RQ_SCRIPT_ONLINE, ud);
+    call->cb.count = cb;
+    if (!valid_pool(pool)) {
+        call_refuse(q, call, "bad pool", on_count_reply);
+        return;
+    }
+    struct args a;
+    args_init(&a, q);
+    args_str(&a, pool);
+    call_run(q, call, &a, on_count_reply);
 }

@@ -16,6 +16,7 @@
  *   pool:<pool>:ring    list of participants with queued work (round robin)
  *   pool:<pool>:order   zset submission id -> enqueue order (queue positions)
  *   pool:<pool>:leases  zset submission id -> lease expiry (ms)
+ *   pool:<pool>:graders zset grader id -> presence expiry (ms), from every broker
  *   delayed             zset submission id -> due time of a retry (ms)
  *   token               counter for fencing tokens
  *   ev:<id>             stream of the submission's events (fields: seq, event)
@@ -151,5 +152,14 @@ void rq_position(struct rq *q, const char *pool, int64_t submission_id, rq_count
 /* Dead letters: ids, and requeueing one (attempts reset). */
 void rq_dlq_list(struct rq *q, int max, rq_ids_cb cb, void *ud);
 void rq_dlq_requeue(struct rq *q, int64_t submission_id, rq_done_cb cb, void *ud);
+
+/* Grader presence, shared by every broker: a grader is online in its pools until ttl_ms from
+ * now (announce again before then), or gone at once with ttl_ms 0. At most
+ * RQ_MAX_PRESENCE_POOLS pools. */
+#define RQ_MAX_PRESENCE_POOLS 8
+void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], int npools,
+                 int64_t ttl_ms, rq_done_cb cb, void *ud);
+/* How many graders are online in pool, on any broker. */
+void rq_pool_online(struct rq *q, const char *pool, rq_count_cb cb, void *ud);
 
 #endif

@@ -339,3 +339,21 @@ const char *await_dlq_requeue(struct fixture *f, struct rq *q, int64_t id)
     rq_dlq_requeue(q, id, on_done, &r);
     return wait_for(f, &r, "dlq requeue");
 }
+
+const char *await_presence(struct fixture *f, struct rq *q, const char *grader,
+                           const char (*pools)[64], int npools, int64_t ttl_ms)
+{
+    struct res r = {0};
+    rq_presence(q, grader, pools, npools, ttl_ms, on_done, &r);
+    wait_for(f, &r, "presence");
+    return r.err;
+}
+
+const char *await_online(struct fixture *f, struct rq *q, const char *pool, int64_t *n)
+{
+    struct res r = {0};
+    rq_pool_online(q, pool, on_count, &r);
+    wait_for(f, &r, "online");
+    *n = r.n;
+    return r.err;
+}

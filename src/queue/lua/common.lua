@@ -29,6 +29,11 @@ local function k_leases(pool)
     return P .. 'pool:' .. pool .. ':leases'
 end
 
+-- Graders online in a pool (presence.lua): grader id -> expiry (ms).
+local function k_graders(pool)
+    return P .. 'pool:' .. pool .. ':graders'
+end
+
 local K_POOLS = P .. 'pools'
 local K_DELAYED = P .. 'delayed'
 local K_TOKEN = P .. 'token'
