@@ -8,6 +8,7 @@
 
 #include "broker/broker.h"
 #include "broker/reply.h"
+#include "broker/submit.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -35,12 +36,9 @@ struct pcall {
     char *description;
     char *data;
     int round;
-    int outbox_waited; /* submit: the registry was asked again after an outbox pass */
     void (*after_session)(struct pcall *c); /* what the call does once its session stands */
     void (*owned_then)(struct pcall *c, const struct reg_submission *s);
     struct reg_challenge challenge;
-    struct reg_submit_result result;
-    char *result_message;
     json_t *rows;
 };
 
@@ -61,7 +59,6 @@ static void pcall_free(struct pcall *c)
     free(c->file_key);
     free(c->description);
     free(c->data);
-    free(c->result_message);
     if (c->rows != NULL)
         json_decref(c->rows);
     free(c);
@@ -208,139 +205,42 @@ static const char *state_name(enum reg_sub_state s)
 
 /* ---- submit ---- */
 
-static const char *refusal_code(enum reg_refusal r)
+static json_t *quota_fields(const struct submission_outcome *o)
 {
-    switch (r) {
-    case REG_ERR_LIMIT:
-        return "LIMIT_REACHED";
-    case REG_ERR_PARALLEL:
-        return "TOO_MANY_IN_FLIGHT";
-    case REG_ERR_ROUND_CLOSED:
-        return "ROUND_CLOSED";
-    case REG_ERR_NOT_QUALIFIED:
-        return "NOT_QUALIFIED";
-    case REG_ERR_UNKNOWN_ROUND:
-        return "UNKNOWN_ROUND";
-    case REG_ERR_CONFLICT:
-        return "CONFLICT";
-    default:
-        return "INTERNAL";
-    }
-}
-
-static json_t *quota_fields(const struct reg_submit_result *r)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "submissions_remaining",
-                        r->submissions_remaining < 0 ? json_null()
-                                                     : json_integer(r->submissions_remaining));
-    if (r->reset_at > 0) {
+    json_t *q = json_object();
+    json_object_set_new(q, "submissions_remaining",
+                        o->submissions_remaining < 0 ? json_null()
+                                                     : json_integer(o->submissions_remaining));
+    if (o->reset_at > 0) {
         char iso[32];
-        reply_iso_time(r->reset_at, iso);
-        json_object_set_new(o, "reset_at", json_string(iso));
+        reply_iso_time(o->reset_at, iso);
+        json_object_set_new(q, "reset_at", json_string(iso));
     } else {
-        json_object_set_new(o, "reset_at", json_null());
+        json_object_set_new(q, "reset_at", json_null());
     }
-    return o;
+    return q;
 }
 
-static void on_enqueued(void *ud, const char *err, int existing, int64_t position)
+static void on_submission(void *ud, const struct submission_outcome *o)
 {
     struct pcall *c = ud;
     struct sio_socket *sock = c->ps->sock;
-    if (sock != NULL && err != NULL) {
-        log_warn("broker", "enqueue failed sub=%" PRId64 " err=\"%s\"", c->sub_id, err);
-        reply_error(sock, c->ack_id, "QUEUE_UNAVAILABLE",
-                    "Your submission is recorded but could not be queued just now; submit "
-                    "again with the same client_submission_id to retry.",
-                    json_pack("{s:I}", "submission_id", (json_int_t)c->sub_id));
+    if (sock != NULL && o->code != NULL && o->submission_id > 0) {
+        reply_error(sock, c->ack_id, o->code, o->message,
+                    json_pack("{s:I}", "submission_id", (json_int_t)o->submission_id));
+    } else if (sock != NULL && o->code != NULL) {
+        reply_error(sock, c->ack_id, o->code, o->message, quota_fields(o));
     } else if (sock != NULL) {
-        json_t *o = quota_fields(&c->result);
-        json_object_set_new(o, "submission_id", json_integer(c->sub_id));
-        json_object_set_new(o, "state", json_string("QUEUED"));
-        json_object_set_new(o, "position", json_integer(position));
-        json_object_set_new(o, "round", json_integer(c->result.round_number));
-        json_object_set_new(o, "existing", json_boolean(c->result.existing));
-        reply_ok(sock, c->ack_id, o);
-        watchers_follow(&c->ps->b->watchers, c->sub_id, sock);
+        json_t *r = quota_fields(o);
+        json_object_set_new(r, "submission_id", json_integer(o->submission_id));
+        json_object_set_new(r, "state", json_string("QUEUED"));
+        json_object_set_new(r, "position", json_integer(o->position));
+        json_object_set_new(r, "round", json_integer(o->round));
+        json_object_set_new(r, "existing", json_boolean(o->existing));
+        reply_ok(sock, c->ack_id, r);
+        watchers_follow(&c->ps->b->watchers, o->submission_id, sock);
     }
-    if (err == NULL && !existing) {
-        c->ps->b->metrics.submissions_accepted++;
-        broker_pool_seen(c->ps->b, c->challenge.pool);
-        waiting_check(c->ps->b, c->sub_id, c->challenge.pool);
-    }
-    if (err == NULL)
-        grader_dispatch_all(c->ps->b);
     pcall_free(c);
-}
-
-static char *grader_payload(const struct pcall *c)
-{
-    json_t *data = c->data != NULL ? json_loads(c->data, JSON_DECODE_ANY, NULL) : NULL;
-    json_t *p = json_pack("{s:I,s:I,s:s,s:i,s:o,s:s}", "submission_id", (json_int_t)c->sub_id,
-                          "participant_id", (json_int_t)c->claims.participant_id, "challenge_id",
-                          c->challenge.id, "round", c->result.round_number, "data",
-                          data != NULL ? data : json_null(), "file_key",
-                          c->file_key != NULL ? c->file_key : "");
-    if (c->file_key != NULL && c->file_key[0] != '\0') {
-        char url[96];
-        snprintf(url, sizeof(url), "/files?key=%s", c->file_key);
-        json_object_set_new(p, "file_url", json_string(url));
-    }
-    char *text = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    return text;
-}
-
-static void submit_to_registry(struct pcall *c);
-
-/* Refusals that a result still on its way from Redis to the registry can cause: a submission
- * the participant already saw end still counts as in flight, a refund or a qualifying score is
- * not there yet. */
-static int refusal_may_be_stale(enum reg_refusal r)
-{
-    return r == REG_ERR_LIMIT || r == REG_ERR_PARALLEL || r == REG_ERR_NOT_QUALIFIED;
-}
-
-static void on_outbox_applied(void *ud, int stopping)
-{
-    struct pcall *c = ud;
-    if (stopping || c->ps->sock == NULL) {
-        pcall_free(c);
-        return;
-    }
-    submit_to_registry(c);
-}
-
-static void on_submitted(void *ud, const struct reg_submit_result *r)
-{
-    struct pcall *c = ud;
-    struct broker *b = c->ps->b;
-    if (r->refusal != REG_OK && refusal_may_be_stale(r->refusal) && !c->outbox_waited) {
-        /* Ask again once the results already final in Redis are in the registry, so that
-         * an event the participant received is never contradicted by a refusal. */
-        c->outbox_waited = 1;
-        outbox_wait(b, on_outbox_applied, c);
-        return;
-    }
-    if (r->refusal != REG_OK) {
-        b->metrics.submissions_refused++;
-        if (c->ps->sock != NULL)
-            reply_error(c->ps->sock, c->ack_id, refusal_code(r->refusal),
-                        r->message ? r->message : "Refused.", quota_fields(r));
-        pcall_free(c);
-        return;
-    }
-    c->result = *r;
-    c->result.message = NULL;
-    c->sub_id = r->submission_id;
-    char *payload = grader_payload(c);
-    char *event = reply_event("ENQUEUED", 0, "Queued for grading.", NULL);
-    rq_enqueue(b->rq, c->challenge.pool, c->sub_id, c->claims.participant_id, payload,
-               c->challenge.max_attempts > 0 ? c->challenge.max_attempts : 3,
-               c->challenge.time_limit_ms, event, on_enqueued, c);
-    free(payload);
-    free(event);
 }
 
 static void on_submit_challenge(void *ud, int found, const struct reg_challenge *ch)
@@ -353,25 +253,16 @@ static void on_submit_challenge(void *ud, int found, const struct reg_challenge 
         pcall_free(c);
         return;
     }
-    c->challenge = *ch;
-    submit_to_registry(c);
-}
-
-static void submit_to_registry(struct pcall *c)
-{
-    struct broker *b = c->ps->b;
-    const struct reg_challenge *ch = &c->challenge;
-    struct reg_submit_request req = {
+    struct submission_request req = {
         .participant_id = c->claims.participant_id,
-        .challenge_id = ch->id,
-        .round_number = c->round,
+        .challenge = ch,
+        .round = c->round,
         .client_submission_id = c->client_id,
-        .file_key = c->file_key != NULL ? c->file_key : "",
+        .file_key = c->file_key,
         .data = c->data,
-        .description = c->description != NULL ? c->description : "",
-        .now = broker_now(),
+        .description = c->description,
     };
-    b->reg->ops->submit(b->reg, &req, on_submitted, c);
+    submission_start(c->ps->b, &req, on_submission, c);
 }
 
 static void submit_get_challenge(struct pcall *c)
