@@ -4,6 +4,7 @@
 #ifndef BROKER_BROKER_H
 #define BROKER_BROKER_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -75,6 +76,13 @@ int64_t broker_now(void);
 
 /* participant.c */
 void participant_install(struct broker *b);
+/* A session token for the participant on the challenge; 0, or -1 if it cannot be made. */
+int participant_session_issue(struct broker *b, int64_t participant_id, const char *challenge_id,
+                              char token[TOKEN_MAX_LEN], int64_t *expires_at);
+/* legacy.c: the crowdAI client's protocol (authenticate with API_KEY, execute_function,
+ * close_session) on namespace "/". */
+void legacy_install(struct broker *b);
+void legacy_authenticate(struct broker *b, struct sio_socket *sock, long long ack_id, json_t *args);
 /* grader.c */
 void grader_install(struct broker *b);
 /* Hands queued jobs to graders with free capacity. */

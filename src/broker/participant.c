@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/psess.h"
 #include "broker/reply.h"
 #include "broker/submit.h"
 #include "core/log.h"
@@ -15,14 +16,6 @@
 #define MAX_CLIENT_ID   128
 #define MAX_DESCRIPTION 500
 #define MAX_KEY         128
-
-/* A participant's socket, kept alive while calls on it are in flight: sock is NULL once the
- * socket is gone, and answers are dropped. */
-struct psess {
-    struct broker *b;
-    struct sio_socket *sock;
-    int refs;
-};
 
 /* One call in flight. */
 struct pcall {
@@ -47,14 +40,13 @@ static struct pcall *pcall_new(struct psess *ps, long long ack_id)
     struct pcall *c = xcalloc(1, sizeof(*c));
     c->ps = ps;
     c->ack_id = ack_id;
-    ps->refs++;
+    psess_ref(ps);
     return c;
 }
 
 static void pcall_free(struct pcall *c)
 {
-    if (--c->ps->refs == 0)
-        free(c->ps);
+    psess_unref(c->ps);
     free(c->client_id);
     free(c->file_key);
     free(c->description);
@@ -62,11 +54,6 @@ static void pcall_free(struct pcall *c)
     if (c->rows != NULL)
         json_decref(c->rows);
     free(c);
-}
-
-static struct psess *psess_of(struct sio_socket *sock)
-{
-    return sio_socket_data(sock);
 }
 
 /* ---- authenticate ---- */
@@ -100,6 +87,18 @@ static const char *auth_message(enum reg_auth r)
     }
 }
 
+int participant_session_issue(struct broker *b, int64_t participant_id, const char *challenge_id,
+                              char token[TOKEN_MAX_LEN], int64_t *expires_at)
+{
+    struct token_claims claims = {0};
+    claims.participant_id = participant_id;
+    snprintf(claims.challenge_id, sizeof(claims.challenge_id), "%s", challenge_id);
+    claims.issued_at = broker_now();
+    claims.expires_at = claims.issued_at + b->cfg.token_ttl_ms;
+    *expires_at = claims.expires_at;
+    return token_issue(b->secret, &claims, token);
+}
+
 static void on_authenticated(void *ud, enum reg_auth result, const struct reg_participant *p,
                              const struct reg_challenge *ch)
 {
@@ -108,15 +107,12 @@ static void on_authenticated(void *ud, enum reg_auth result, const struct reg_pa
     if (sock != NULL && result != REG_AUTH_OK) {
         reply_error(sock, c->ack_id, auth_code(result), auth_message(result), NULL);
     } else if (sock != NULL) {
-        struct token_claims claims = {0};
-        claims.participant_id = p->id;
-        snprintf(claims.challenge_id, sizeof(claims.challenge_id), "%s", ch->id);
-        claims.issued_at = broker_now();
-        claims.expires_at = claims.issued_at + c->ps->b->cfg.token_ttl_ms;
         char token[TOKEN_MAX_LEN];
         char expires[32];
-        reply_iso_time(claims.expires_at, expires);
-        if (token_issue(c->ps->b->secret, &claims, token) != 0) {
+        int64_t expires_at = 0;
+        int rc = participant_session_issue(c->ps->b, p->id, ch->id, token, &expires_at);
+        reply_iso_time(expires_at, expires);
+        if (rc != 0) {
             reply_error(sock, c->ack_id, "INTERNAL", "Could not issue a session token.", NULL);
         } else {
             log_info("broker", "authenticated participant=%" PRId64 " challenge=%s", p->id, ch->id);
@@ -133,6 +129,12 @@ static void on_authenticate(struct sio_socket *sock, const struct sio_event *ev,
 {
     struct broker *b = ud;
     json_t *args = reply_first_object(ev);
+    if (args != NULL && json_object_get(args, "API_KEY") != NULL &&
+        json_object_get(args, "api_key") == NULL) {
+        legacy_authenticate(b, sock, ev->ack_id, args); /* the crowdAI client */
+        json_decref(args);
+        return;
+    }
     const char *key = args ? reply_string(args, "api_key", MAX_KEY) : NULL;
     const char *challenge = args ? reply_string(args, "challenge_id", 63) : NULL;
     if (key == NULL || challenge == NULL) {
@@ -592,8 +594,7 @@ static void on_disconnect(struct sio_socket *sock, const char *reason, void *ud)
     if (ps == NULL)
         return;
     ps->sock = NULL;
-    if (--ps->refs == 0)
-        free(ps);
+    psess_unref(ps);
 }
 
 void participant_install(struct broker *b)
@@ -607,4 +608,5 @@ void participant_install(struct broker *b)
     sio_namespace_on(nsp, "status", on_status, b);
     sio_namespace_on(nsp, "cancel", on_cancel, b);
     sio_namespace_on(nsp, "leaderboard", on_leaderboard, b);
+    legacy_install(b);
 }

@@ -34,12 +34,14 @@ void watchers_init(struct watchers *w, struct rq *rq)
     w->count = 0;
 }
 
+static void entry_free(struct watch_entry *e);
+
 static void free_list(const char *key, void *value, void *ud)
 {
     struct watch_list *l = value;
     (void)key, (void)ud;
     for (size_t i = 0; i < l->n; i++)
-        free(l->entries[i]);
+        entry_free(l->entries[i]);
     free(l->entries);
     free(l);
 }
@@ -65,7 +67,7 @@ static struct watch_entry *find_entry(struct watchers *w, int64_t sub_id, struct
 }
 
 /* Sends one event to the socket as `submission_event`. */
-static void send_event(struct sio_socket *sock, const struct rq_event *ev)
+static void emit_event(struct sio_socket *sock, const struct rq_event *ev)
 {
     /* ev->event is a JSON object; the socket gets it with submission_id and seq first. */
     const char *fields = ev->event;
@@ -85,6 +87,21 @@ static void send_event(struct sio_socket *sock, const struct rq_event *ev)
     free(json);
 }
 
+static void send_event(struct watch_entry *e, const struct rq_event *ev)
+{
+    if (e->sink != NULL)
+        e->sink->deliver(e->sink, e->sock, ev);
+    else
+        emit_event(e->sock, ev);
+}
+
+static void entry_free(struct watch_entry *e)
+{
+    if (e->sink != NULL && e->sink->gone != NULL)
+        e->sink->gone(e->sink);
+    free(e);
+}
+
 static void start_replay(struct watchers *w, struct watch_entry *e, int64_t sub_id);
 
 static void on_replay_event(void *ud, const char *err, const struct rq_event *ev)
@@ -93,7 +110,7 @@ static void on_replay_event(void *ud, const char *err, const struct rq_event *ev
     struct watch_entry *e = find_entry(r->w, r->sub_id, r->sock);
     if (ev != NULL) {
         if (e != NULL && err == NULL && ev->seq == e->last_seq + 1) {
-            send_event(e->sock, ev);
+            send_event(e, ev);
             e->last_seq = ev->seq;
         }
         return;
@@ -120,7 +137,8 @@ static void start_replay(struct watchers *w, struct watch_entry *e, int64_t sub_
     rq_events(w->rq, sub_id, e->last_seq, on_replay_event, r);
 }
 
-void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, int64_t after_seq)
+static struct watch_entry *entry_new(struct watchers *w, int64_t sub_id, struct sio_socket *sock,
+                                     int64_t after_seq)
 {
     struct watch_entry *e = find_entry(w, sub_id, sock);
     if (e == NULL) {
@@ -142,8 +160,53 @@ void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, i
         w->count++;
     }
     e->last_seq = after_seq < 0 ? 0 : after_seq;
+    return e;
+}
+
+void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, int64_t after_seq)
+{
+    struct watch_entry *e = entry_new(w, sub_id, sock, after_seq);
     if (!e->replaying)
         start_replay(w, e, sub_id);
+}
+
+void watchers_add_sink(struct watchers *w, int64_t sub_id, struct sio_socket *sock,
+                       struct watch_sink *sink)
+{
+    struct watch_entry *e = entry_new(w, sub_id, sock, 0);
+    if (e->sink != NULL && e->sink != sink && e->sink->gone != NULL)
+        e->sink->gone(e->sink);
+    e->sink = sink;
+    if (!e->replaying)
+        start_replay(w, e, sub_id);
+}
+
+static void drop_list_if_empty(struct watchers *w, const char *key, struct watch_list *l)
+{
+    if (l->n > 0)
+        return;
+    strmap_remove(&w->by_sub, key);
+    free(l->entries);
+    free(l);
+}
+
+void watchers_remove(struct watchers *w, int64_t sub_id, struct sio_socket *sock)
+{
+    char key[24];
+    key_of(sub_id, key);
+    struct watch_list *l = strmap_get(&w->by_sub, key);
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->entries[i]->sock == sock) {
+            struct watch_entry *e = l->entries[i];
+            l->entries[i] = l->entries[--l->n];
+            w->count--;
+            entry_free(e);
+            break;
+        }
+    }
+    drop_list_if_empty(w, key, l);
 }
 
 void watchers_follow(struct watchers *w, int64_t sub_id, struct sio_socket *sock)
@@ -181,8 +244,9 @@ static void remove_from_list(const char *key, void *value, void *ud)
     struct watch_list *l = value;
     for (size_t i = 0; i < l->n;) {
         if (l->entries[i]->sock == rm->sock) {
-            free(l->entries[i]);
+            struct watch_entry *e = l->entries[i];
             l->entries[i] = l->entries[--l->n];
+            entry_free(e);
             rm->w->count--;
         } else {
             i++;
@@ -220,7 +284,7 @@ void watchers_deliver(struct watchers *w, const struct rq_event *ev)
             if (ev->seq > e->seen_during)
                 e->seen_during = ev->seq;
         } else if (ev->seq == e->last_seq + 1) {
-            send_event(e->sock, ev);
+            send_event(e, ev);
             e->last_seq = ev->seq;
         } else if (ev->seq > e->last_seq + 1) {
             start_replay(w, e, ev->submission_id); /* a gap: read what we missed */

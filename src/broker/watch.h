@@ -13,11 +13,20 @@
 #include "queue/rq.h"
 #include "socketio/sio_server.h"
 
+/* Another way to hand a socket a submission's events than `submission_event` (the crowdAI
+ * client's response channel): deliver gets each event once and in order; gone is called when
+ * the watch ends (watchers_remove, or the socket left). */
+struct watch_sink {
+    void (*deliver)(struct watch_sink *sink, struct sio_socket *sock, const struct rq_event *ev);
+    void (*gone)(struct watch_sink *sink);
+};
+
 struct watch_entry {
     struct sio_socket *sock;
-    int64_t last_seq;    /* last seq sent to this socket */
-    int replaying;       /* a replay query is in flight */
-    int64_t seen_during; /* highest live seq ignored while replaying */
+    struct watch_sink *sink; /* NULL: submission_event */
+    int64_t last_seq;        /* last seq sent to this socket */
+    int replaying;           /* a replay query is in flight */
+    int64_t seen_during;     /* highest live seq ignored while replaying */
 };
 
 struct watchers {
@@ -33,6 +42,11 @@ void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, i
 /* Starts sending sock the events of sub_id from the first, unless it already watches it
  * (a repeated submit must not send the history again). */
 void watchers_follow(struct watchers *w, int64_t sub_id, struct sio_socket *sock);
+/* Sends sock the events of sub_id from the first through sink (see struct watch_sink). */
+void watchers_add_sink(struct watchers *w, int64_t sub_id, struct sio_socket *sock,
+                       struct watch_sink *sink);
+/* Ends the watch of sub_id by sock, if any. Not from inside a sink's deliver. */
+void watchers_remove(struct watchers *w, int64_t sub_id, struct sio_socket *sock);
 /* Replays every watch from its last seq: call when live events may have been missed (the
  * Pub/Sub connection was down). */
 void watchers_resync(struct watchers *w);
