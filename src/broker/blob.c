@@ -38,11 +38,12 @@ static int make_dir(const char *path)
 
 int blob_store_init(struct blob_store *bs, uv_loop_t *loop, const char *data_dir)
 {
-    char tmp[600];
+    char tmp[600], alias[600];
     bs->loop = loop;
     snprintf(bs->dir, sizeof(bs->dir), "%s/blobs", data_dir);
     snprintf(tmp, sizeof(tmp), "%s/tmp", bs->dir);
-    return make_dir(bs->dir) == 0 && make_dir(tmp) == 0 ? 0 : -1;
+    snprintf(alias, sizeof(alias), "%s/alias", bs->dir);
+    return make_dir(bs->dir) == 0 && make_dir(tmp) == 0 && make_dir(alias) == 0 ? 0 : -1;
 }
 
 int blob_key_valid(const char *key)

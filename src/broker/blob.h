@@ -26,6 +26,15 @@ int blob_key_valid(const char *key);
 /* The path of a blob; -1 when the key is not valid. */
 int blob_path(const struct blob_store *bs, const char *key, char *out, size_t outlen);
 
+/* Aliases: a name chosen before the upload (the crowdAI client's s3_key), pointing at the
+ * blob once stored. Names are [A-Za-z0-9_-], 1 to 100 bytes. Links are symlinks under
+ * DIR/blobs/alias (not fsynced: a name lost in a crash means uploading again). */
+int blob_alias_valid(const char *name);
+/* Points name at key (replacing an older link). 0 or -1. */
+int blob_alias_link(const struct blob_store *bs, const char *name, const char *key);
+/* The key name points at, into key (BLOB_KEY_LEN + 1 bytes); -1 if none. */
+int blob_alias_resolve(const struct blob_store *bs, const char *name, char *key);
+
 /* Starts an upload of at most max_size bytes; NULL on I/O error. */
 struct blob_writer *blob_writer_new(struct blob_store *bs, uint64_t max_size);
 /* Appends a chunk. Returns 0, -1 on an I/O error, -2 when max_size would be exceeded. */

@@ -101,6 +101,11 @@ void broker_http_install(struct broker *b, struct http_server *http);
 void broker_pool_seen(struct broker *b, const char *pool);
 /* files.c: PUT /upload (participants) and GET /files (graders). */
 void files_install(struct broker *b, struct http_server *http);
+/* presign.c: the crowdAI client's presigned upload URLs. presign_check verifies an upload
+ * request's signature: 0 (name and participant filled), -1 bad, -2 expired. */
+void presign_install(struct broker *b, struct http_server *http);
+int presign_check(const struct broker *b, const struct http_request *req, char name[101],
+                  int64_t *participant_id);
 /* Announces every grader of this broker (presence.c calls it to refresh). */
 void grader_announce_all(struct broker *b);
 /* presence.c: graders online per pool, shared by every broker through Redis. */

@@ -43,6 +43,7 @@ struct upload {
     struct blob_writer *w;
     struct token_claims claims;
     char name[256];
+    char alias[101]; /* a presigned upload's name (the crowdAI client's s3_key), or "" */
     uint64_t declared;
     int has_declared;
     int challenge_known;
@@ -76,6 +77,9 @@ static void on_stored(void *ud, const char *err, const char *key, uint64_t size)
     struct upload *u = ud;
     struct http_conn *hc = u->hc;
     if (hc != NULL && err != NULL) {
+        upload_refuse(u, 500, "STORE_FAILED", "The file could not be stored; try again.");
+    } else if (hc != NULL && u->alias[0] != '\0' &&
+               blob_alias_link(&u->b->blobs, u->alias, key) != 0) {
         upload_refuse(u, 500, "STORE_FAILED", "The file could not be stored; try again.");
     } else if (hc != NULL) {
         char body[256];
@@ -171,15 +175,52 @@ static void on_upload_aborted(struct http_conn *hc, void *ud)
     upload_unref(u);
 }
 
+/* An upload to a presigned URL (presign.c): no session, the broker's size cap. */
+static int presigned_upload(struct http_conn *hc, const struct http_request *req, struct broker *b)
+{
+    char name[101];
+    int64_t participant;
+    int rc = presign_check(b, req, name, &participant);
+    if (rc != 0) {
+        refuse(hc, 403, rc == -2 ? "LINK_EXPIRED" : "BAD_SIGNATURE",
+               rc == -2 ? "This upload link has expired: ask for a new one."
+                        : "This upload link is not valid.");
+        return 403;
+    }
+    if (req->has_content_length && req->content_length > b->cfg.max_upload) {
+        refuse(hc, 413, "FILE_TOO_LARGE", "The file is larger than this broker accepts.");
+        return 413;
+    }
+    struct upload *u = xcalloc(1, sizeof(*u));
+    u->b = b;
+    u->hc = hc;
+    u->claims.participant_id = participant;
+    snprintf(u->alias, sizeof(u->alias), "%s", name);
+    u->w = blob_writer_new(&b->blobs, b->cfg.max_upload);
+    if (u->w == NULL) {
+        free(u);
+        refuse(hc, 500, "STORE_FAILED", "The file could not be stored; try again.");
+        return 500;
+    }
+    u->refs = 1; /* the exchange */
+    u->challenge_known = 1;
+    http_conn_set_data(hc, u);
+    http_conn_hold(hc, on_upload_aborted, u);
+    return 0;
+}
+
 static int upload_headers(struct http_conn *hc, const struct http_request *req, void *ud)
 {
     struct broker *b = ud;
     struct token_claims claims;
     const char *token = bearer(req);
+    char sig[80];
     if (req->method != HTTP_PUT && req->method != HTTP_POST) {
         refuse(hc, 405, "BAD_METHOD", "Upload with PUT (or POST).");
         return 405;
     }
+    if (token == NULL && http_request_query(req, "sig", sig, sizeof(sig)) != -1)
+        return presigned_upload(hc, req, b);
     enum token_error e =
         token != NULL ? token_verify(b->secret, token, broker_now(), &claims) : TOKEN_MALFORMED;
     if (e != TOKEN_OK) {

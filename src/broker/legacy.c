@@ -310,11 +310,22 @@ static void on_job_submitted(void *ud, const struct submission_outcome *o)
     lcall_unref(c); /* this job's submission */
 }
 
-/* The element's file: a blob key as our upload answers it. */
-static const char *element_file_key(json_t *e)
+/* The element's file into key: a blob key as our upload answers it, or the s3_key of a
+ * presigned upload of this participant. -1 if there is none. */
+static int element_file_key(const struct lcall *c, json_t *e, char key[BLOB_KEY_LEN + 1])
 {
-    const char *key = json_string_value(json_object_get(e, "file_key"));
-    return key != NULL && blob_key_valid(key) ? key : NULL;
+    const char *k = json_string_value(json_object_get(e, "file_key"));
+    char mine[32];
+    if (k == NULL)
+        return -1;
+    if (blob_key_valid(k)) {
+        snprintf(key, BLOB_KEY_LEN + 1, "%s", k);
+        return 0;
+    }
+    snprintf(mine, sizeof(mine), "p%" PRId64 "-", c->claims.participant_id);
+    if (strncmp(k, mine, strlen(mine)) != 0)
+        return -1; /* another participant's upload */
+    return blob_alias_resolve(&c->b->blobs, k, key);
 }
 
 static void start_jobs(struct lcall *c)
@@ -322,8 +333,9 @@ static void start_jobs(struct lcall *c)
     /* Check every element first: nothing is submitted when one is unusable. */
     for (int i = 0; i < c->njobs; i++) {
         json_t *e = json_array_get(c->data, (size_t)i);
+        char key[BLOB_KEY_LEN + 1];
         if (json_is_object(e) && json_object_get(e, "file_key") != NULL &&
-            element_file_key(e) == NULL) {
+            element_file_key(c, e, key) != 0) {
             call_fail(c, "The file_key of this submission is unknown: upload the file first.");
             return;
         }
@@ -331,7 +343,9 @@ static void start_jobs(struct lcall *c)
     for (int i = 0; i < c->njobs; i++) {
         struct ljob *j = &c->jobs[i];
         json_t *e = json_array_get(c->data, (size_t)i);
-        const char *file_key = json_is_object(e) ? element_file_key(e) : NULL;
+        char file_key[BLOB_KEY_LEN + 1] = "";
+        if (json_is_object(e))
+            element_file_key(c, e, file_key);
         json_t *round = json_is_object(e) ? json_object_get(e, "round") : NULL;
         char client_id[LEGACY_MAX_CHANNEL + 16];
         snprintf(client_id, sizeof(client_id), "%s#%d", c->channel, i);
@@ -343,7 +357,7 @@ static void start_jobs(struct lcall *c)
                          ? (int)json_integer_value(round)
                          : 0,
             .client_submission_id = client_id,
-            .file_key = file_key != NULL ? file_key : "",
+            .file_key = file_key,
             .data = data,
             .description = "",
         };

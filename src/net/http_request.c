@@ -15,6 +15,7 @@ static const char *const kept_names[] = {
     [HTTP_H_ORIGIN] = "origin",
     [HTTP_H_COOKIE] = "cookie",
     [HTTP_H_AUTHORIZATION] = "authorization",
+    [HTTP_H_HOST] = "host",
 };
 _Static_assert(sizeof(kept_names) / sizeof(kept_names[0]) == HTTP_H_COUNT,
                "every kept header needs its name");

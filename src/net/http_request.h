@@ -20,6 +20,7 @@ enum http_header_id {
     HTTP_H_ORIGIN,
     HTTP_H_COOKIE,
     HTTP_H_AUTHORIZATION,
+    HTTP_H_HOST,
     HTTP_H_COUNT
 };
 

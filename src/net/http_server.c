@@ -11,6 +11,7 @@
 struct http_route {
     const char *path;
     size_t path_len;
+    int prefix; /* matches every path that starts with path */
     const struct http_route_ops *ops;
     void *ud;
     struct http_route *next;
@@ -167,6 +168,14 @@ void http_server_route(struct http_server *srv, const char *path, const struct h
     srv->routes = r;
 }
 
+void http_server_route_prefix(struct http_server *srv, const char *prefix,
+                              const struct http_route_ops *ops, void *ud)
+{
+    http_server_route(srv, prefix, ops, ud);
+    srv->routes->prefix = 1;
+    srv->routes->path_len = strlen(prefix);
+}
+
 int http_server_listen(struct http_server *srv, const char *host, int port)
 {
     struct sockaddr_storage addr;
@@ -216,7 +225,11 @@ static const struct http_route *find_route(const struct http_server *srv,
     while (len > 1 && path[len - 1] == '/')
         len--;
     for (const struct http_route *r = srv->routes; r != NULL; r = r->next) {
-        if (r->path_len == len && memcmp(r->path, path, len) == 0)
+        if (!r->prefix && r->path_len == len && memcmp(r->path, path, len) == 0)
+            return r;
+    }
+    for (const struct http_route *r = srv->routes; r != NULL; r = r->next) {
+        if (r->prefix && len > r->path_len && memcmp(r->path, path, r->path_len) == 0)
             return r;
     }
     return NULL;

@@ -57,6 +57,9 @@ void http_server_init(struct http_server *srv, uv_loop_t *loop, struct conn_pool
  * strings and ops are borrowed and must outlive the server. */
 void http_server_route(struct http_server *srv, const char *path, const struct http_route_ops *ops,
                        void *ud);
+/* Routes requests whose path starts with prefix and goes on (exact routes win). */
+void http_server_route_prefix(struct http_server *srv, const char *prefix,
+                              const struct http_route_ops *ops, void *ud);
 /* Binds and listens; srv->port holds the bound port. Returns 0 or a libuv error. */
 int http_server_listen(struct http_server *srv, const char *host, int port);
 /* Stops accepting (existing connections carry on). */

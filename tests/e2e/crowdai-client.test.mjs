@@ -136,8 +136,8 @@ test('execute_function grade_submission: string events on the channel, final mes
         await assertScoredOnce([g], Number(mine[0].job_id));
     }
     // The scores are on the leaderboard (ann's best).
-    const board = await env.adminLeaderboard(CHALLENGE.toLowerCase());
-    assert.equal(board[0].score, 0.75);
+    // (through the outbox: a moment after the final event)
+    await until(async () => (await env.adminLeaderboard(CHALLENGE.toLowerCase()))[0]?.score === 0.75, { what: "ann's best score on the leaderboard" });
 });
 
 test('execute_function refusals: no grader online, bad session, other challenge, malformed', async () => {
@@ -162,6 +162,51 @@ test('execute_function refusals: no grader online, bad session, other challenge,
     // The socket still works: close_session answers as the old broker did.
     const closed = await new Promise((resolve) => c.socket.emit('close_session', { session_token: c.token }, resolve));
     assert.deepEqual(closed, { status: true, message: '' });
+});
+
+test('presign, PUT to the presigned URL, then grade_submission with the s3_key: the grader gets the file', async () => {
+    const crypto = await import('node:crypto');
+    const seen = [];
+    const g = await env.grader({
+        pools: ['ieee-pool'],
+        plan: (job) => {
+            seen.push(job);
+            return [{ complete: 0.6 }];
+        },
+    });
+    // The client asks without any Authorization header.
+    const pres = await fetch(`${env.url}/api/external_graders/${who.ann.apiKey}/presign`);
+    assert.equal(pres.status, 200);
+    const p = await pres.json();
+    assert.deepEqual(Object.keys(p).sort(), ['message', 'participant_id', 'presigned_url', 's3_key']);
+    assert.equal(p.participant_id, who.ann.id);
+    assert.ok(p.presigned_url.startsWith(`${env.url}/upload?`), p.presigned_url);
+    const content = crypto.randomBytes(200000);
+    const put = await fetch(p.presigned_url, { method: 'PUT', body: content });
+    assert.equal(put.status, 200);
+    const sha = crypto.createHash('sha256').update(content).digest('hex');
+
+    const c = await client();
+    await c.authenticate(who.ann.apiKey);
+    const { ack } = await c.execute({ api_key: who.ann.apiKey, data: [{ file_key: p.s3_key, round: 1 }] });
+    assert.equal(ack[0][0].response_type, 'CrowdAI.Event.Job.COMPLETE');
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].file_key, sha);
+    assert.equal(seen[0].data.file_key, p.s3_key, 'the grader also sees what the client sent');
+    const res = await fetch(env.url + seen[0].file_url, { headers: { authorization: `Bearer ${env.graderKey}` } });
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(content), 'the grader downloads the file byte for byte');
+    await assertScoredOnce([g], seen[0].submission_id);
+
+    // Another participant cannot use that s3_key; a bad key gets no URL; a tampered URL is refused.
+    const bob = await client();
+    await bob.authenticate(who.bob.apiKey);
+    const stolen = await bob.execute({ api_key: who.bob.apiKey, data: [{ file_key: p.s3_key }] });
+    assert.match(stolen.ack[0][0].message, /file_key .* unknown/);
+    assert.equal((await fetch(`${env.url}/api/external_graders/${'f'.repeat(32)}/presign`)).status, 401);
+    const tampered = p.presigned_url.replace(/expires=(\d+)/, (m, n) => `expires=${Number(n) + 1000}`);
+    const bad = await fetch(tampered, { method: 'PUT', body: 'x' });
+    assert.deepEqual([bad.status, (await bad.json()).code], [403, 'BAD_SIGNATURE']);
+    assert.equal((await fetch(`${env.url}/api/external_graders/${who.ann.apiKey}/other`)).status, 404);
 });
 
 test('a refusal of the registry reaches the client as the ERROR message of that job', async () => {
