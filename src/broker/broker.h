@@ -104,6 +104,8 @@ void files_install(struct broker *b, struct http_server *http);
 /* presign.c: the crowdAI client's presigned upload URLs. presign_check verifies an upload
  * request's signature: 0 (name and participant filled), -1 bad, -2 expired. */
 void presign_install(struct broker *b, struct http_server *http);
+/* webapp_enqueue.c: POST /enqueue_grading_job, the crowdAI webapp's way in. */
+void webapp_enqueue_install(struct broker *b, struct http_server *http);
 int presign_check(const struct broker *b, const struct http_request *req, char name[101],
                   int64_t *participant_id);
 /* Announces every grader of this broker (presence.c calls it to refresh). */

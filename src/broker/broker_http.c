@@ -120,6 +120,7 @@ void broker_http_install(struct broker *b, struct http_server *http)
     http_server_route(http, "/metrics", &metrics_ops, b);
     files_install(b, http);
     presign_install(b, http);
+    webapp_enqueue_install(b, http);
 }
 
 void broker_pool_seen(struct broker *b, const char *pool)

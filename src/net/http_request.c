@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/form.h"
+
 /* Indexed by enum http_header_id (designated, so that a missing name fails to build). */
 static const char *const kept_names[] = {
     [HTTP_H_CONTENT_TYPE] = "content-type",
@@ -228,38 +230,6 @@ const char *http_request_path(const struct http_request *req, size_t *len)
     return url;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..len) into out; returns the length or -1. */
-static int decode_component(const char *s, size_t len, char *out, size_t outlen)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            c = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        }
-        if (n + 1 >= outlen)
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return (int)n;
-}
-
 int http_request_query(const struct http_request *req, const char *name, char *out, size_t outlen)
 {
     const char *url = req->url.data != NULL ? req->url.data : "";
@@ -276,7 +246,7 @@ int http_request_query(const struct http_request *req, const char *name, char *o
         const char *key_end = eq != NULL ? eq : stop;
         if ((size_t)(key_end - p) == nlen && memcmp(p, name, nlen) == 0) {
             const char *v = eq != NULL ? eq + 1 : stop;
-            return decode_component(v, (size_t)(stop - v), out, outlen);
+            return form_decode(v, (size_t)(stop - v), out, outlen);
         }
         p = stop + 1;
     }

@@ -209,6 +209,45 @@ test('presign, PUT to the presigned URL, then grade_submission with the s3_key: 
     assert.equal((await fetch(`${env.url}/api/external_graders/${who.ann.apiKey}/other`)).status, 404);
 });
 
+test('POST /enqueue_grading_job as the webapp sends it: queued once per webapp submission id, graded', async () => {
+    const seen = [];
+    const g = await env.grader({ pools: ['ieee-pool'], plan: (job) => { seen.push(job); return [{ complete: 0.3 }]; } });
+    const form = (fields) => new URLSearchParams(fields).toString();
+    const post = async (body) => {
+        const res = await fetch(`${env.url}/enqueue_grading_job`, {
+            method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        return { status: res.status, body: await res.json() };
+    };
+    // Rails encodes an array of hashes as repeated data[][key] pairs.
+    const body = form([
+        ['response_channel', 'na'], ['session_token', 'na'], ['api_key', who.ann.apiKey],
+        ['grader_id', CHALLENGE], ['challenge_client_name', CHALLENGE], ['function_name', 'grade_submission'],
+        ['data[][file_key]', 'submissions/0b3a-preds.csv'], ['data[][submission_id]', '4242'],
+        ['data[][participant_id]', '7'], ['data[][challenge_round_id]', '3'],
+        ['dry_run', 'false'], ['parallel', 'false'], ['enqueue_only', 'true'], ['grader_api_key', env.graderKey],
+    ]);
+    const ok = await post(body);
+    assert.deepEqual(ok, { status: 200, body: { response_type: 'CrowdAI.Event.SUCCESS', message: 'Successfully enqueued 1 Job', data: {} } });
+    await until(() => seen.length === 1, { what: 'the job' });
+    assert.deepEqual(seen[0].data, { file_key: 'submissions/0b3a-preds.csv', submission_id: '4242', participant_id: '7', challenge_round_id: '3' });
+    await assertScoredOnce([g], seen[0].submission_id);
+    // The webapp retrying the same submission does not make a second one.
+    const again = await post(body);
+    assert.equal(again.status, 200);
+    const mine = (await env.adminSubmissions()).filter((s) => s.client_submission_id === 'webapp-4242');
+    assert.equal(mine.length, 1);
+
+    const badCaller = await post(body.replace(`grader_api_key=${env.graderKey}`, 'grader_api_key=nope'));
+    assert.deepEqual([badCaller.status, badCaller.body.response_type, badCaller.body.message], [400, 'CrowdAI.Event.ERROR', 'Invalid grader_api_key']);
+    const badKey = await post(body.replace(`api_key=${who.ann.apiKey}`, 'api_key=nope'));
+    assert.deepEqual([badKey.status, badKey.body.message], [400, 'Invalid participant api_key']);
+    const noData = await post(form([['api_key', who.ann.apiKey], ['grader_api_key', env.graderKey], ['challenge_client_name', CHALLENGE]]));
+    assert.equal(noData.status, 400);
+    assert.match(noData.body.message, /\[data\]/);
+    assert.equal((await fetch(`${env.url}/enqueue_grading_job`)).status, 405);
+});
+
 test('a refusal of the registry reaches the client as the ERROR message of that job', async () => {
     await env.admin('round', 'update', CHALLENGE.toLowerCase(), '1', '--limit', '1', '--period', 'day');
     const g = await env.grader({ pools: ['ieee-pool'], plan: [{ complete: 0.5 }] });
