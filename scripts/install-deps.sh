@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev libsqlite3-dev
-            libhiredis-dev libjansson-dev redis-server python3-socketio
+            libhiredis-dev libjansson-dev libcurl4-openssl-dev redis-server python3-socketio
             python3-websocket python3-requests)
 test_pkgs=(clang libclang-rt-14-dev clang-format python3-socketio python3-engineio
            python3-websocket python3-requests procps)

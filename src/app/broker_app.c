@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "registry/reg_sqlite.h"
+#include "registry/reg_webapp.h"
 
 /* Reads DIR/secret, creating it (mode 0600, random) the first time. */
 static int load_secret(const char *dir, unsigned char secret[TOKEN_SECRET_LEN])
@@ -74,7 +75,17 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
     if (load_secret(cfg->data_dir, secret) != 0)
         return -1;
     snprintf(path, sizeof(path), "%s/registry.sqlite3", cfg->data_dir);
-    a->reg = reg_sqlite_open(loop, path, err, sizeof(err));
+    if (strcmp(cfg->registry, "webapp") == 0) {
+        struct reg_webapp_config wc = {
+            .url = cfg->webapp_url,
+            .api_key = cfg->webapp_key,
+            .timeout_ms = cfg->webapp_timeout_ms,
+            .key_cache_ms = (int64_t)cfg->webapp_key_cache_ms,
+        };
+        a->reg = reg_webapp_open(loop, path, &wc, err, sizeof(err));
+    } else {
+        a->reg = reg_sqlite_open(loop, path, err, sizeof(err));
+    }
     if (a->reg == NULL) {
         fprintf(stderr, "error: cannot open the registry %s: %s\n", path, err);
         return -1;

@@ -51,6 +51,10 @@ static const struct number_flag number_flags[] = {
     U64_FLAG("--retry-cap", retry_cap_ms, 1, 86400000, "longest wait before a retry, in ms"),
     U64_FLAG("--max-upload", max_upload, 1, 1ULL << 40,
              "bytes in one uploaded file, whatever a challenge allows"),
+    U64_FLAG("--webapp-timeout", webapp_timeout_ms, 100, 600000,
+             "ms for one request to the webapp (registry webapp)"),
+    U64_FLAG("--webapp-key-cache", webapp_key_cache_ms, 0, 86400000,
+             "ms a participant key the webapp said is valid is trusted without asking"),
 };
 
 static void set_defaults(struct config *cfg)
@@ -80,6 +84,9 @@ static void set_defaults(struct config *cfg)
     cfg->retry_base_ms = 2000;
     cfg->retry_cap_ms = 300000;
     cfg->max_upload = 1ULL << 30;
+    snprintf(cfg->registry, sizeof(cfg->registry), "sqlite");
+    cfg->webapp_timeout_ms = 10000;
+    cfg->webapp_key_cache_ms = 60000;
 }
 
 /* The official suites' timings and port. */
@@ -105,7 +112,11 @@ void config_usage(const char *prog)
            "  --log-level LEVEL    error, warn, info or debug (default info)\n"
            "  --data DIR           data directory: registry, secret, private Redis (default data)\n"
            "  --redis HOST:PORT    use this Redis instead of starting a private redis-server\n"
-           "  --redis-server PATH  the redis-server binary for the private one\n",
+           "  --redis-server PATH  the redis-server binary for the private one\n"
+           "  --registry KIND      sqlite (default) or webapp: the crowdAI webapp's API decides\n"
+           "                       keys, quotas and scores (docs/webapp.md)\n"
+           "  --webapp-url URL     the webapp, e.g. https://www.crowdai.org (registry webapp)\n"
+           "  --webapp-key KEY     the webapp's API key (registry webapp; better in --config)\n",
            prog);
     for (size_t i = 0; i < sizeof(number_flags) / sizeof(number_flags[0]); i++)
         printf("  %-20s %s\n", number_flags[i].name, number_flags[i].help);
@@ -192,6 +203,26 @@ static int parse_flag(struct config *cfg, const char *flag, const char *value)
     }
     if (strcmp(flag, "--redis") == 0)
         return parse_redis(cfg, value);
+    if (strcmp(flag, "--registry") == 0) {
+        if (strcmp(value, "sqlite") != 0 && strcmp(value, "webapp") != 0) {
+            fprintf(stderr, "error: --registry is sqlite or webapp\n");
+            return -1;
+        }
+        snprintf(cfg->registry, sizeof(cfg->registry), "%s", value);
+        return 0;
+    }
+    if (strcmp(flag, "--webapp-url") == 0 || strcmp(flag, "--webapp-key") == 0) {
+        int is_url = strcmp(flag, "--webapp-url") == 0;
+        char *dst = is_url ? cfg->webapp_url : cfg->webapp_key;
+        size_t cap = is_url ? sizeof(cfg->webapp_url) : sizeof(cfg->webapp_key);
+        /* The value is not echoed: it may be the key. */
+        if (strlen(value) == 0 || strlen(value) >= cap) {
+            fprintf(stderr, "error: %s needs a value shorter than %zu bytes\n", flag, cap);
+            return -1;
+        }
+        snprintf(dst, cap, "%s", value);
+        return 0;
+    }
     if (strcmp(flag, "--log-level") == 0) {
         enum log_level level;
         if (log_level_parse(value, &level) != 0) {
@@ -283,6 +314,11 @@ int config_parse(struct config *cfg, int argc, char **argv)
         }
         if (parse_flag(cfg, arg, argv[++i]) != 0)
             return -1;
+    }
+    if (!cfg->conformance && strcmp(cfg->registry, "webapp") == 0 &&
+        (cfg->webapp_url[0] == '\0' || cfg->webapp_key[0] == '\0')) {
+        fprintf(stderr, "error: --registry webapp needs --webapp-url and --webapp-key\n");
+        return -1;
     }
     return 0;
 }

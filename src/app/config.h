@@ -34,6 +34,11 @@ struct config {
     uint64_t retry_base_ms;
     uint64_t retry_cap_ms;
     uint64_t max_upload;
+    char registry[16];    /* "sqlite" (embedded) or "webapp" (the crowdAI webapp's API) */
+    char webapp_url[512]; /* registry webapp: the webapp's base URL */
+    char webapp_key[256]; /* registry webapp: its API key (never logged) */
+    uint64_t webapp_timeout_ms;
+    uint64_t webapp_key_cache_ms;
 };
 
 /* Fills cfg from argv. Returns 0, 1 when --help was printed, or -1 after printing an error

@@ -105,8 +105,25 @@ static const char schema_v2[] =
     "ALTER TABLE participants ADD COLUMN sessions_valid_after INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX submissions_state ON submissions(state);";
 
+/* Version 3: the crowdAI webapp backend (reg_webapp.c) mirrors the webapp here: which local
+ * participant stands for each webapp participant (named: the name came from the webapp), and
+ * for each submission made through the webapp its id there, the last state the webapp
+ * confirmed (the "synced" marker of exactly-once updates) and the quota it reported. */
+static const char schema_v3[] =
+    "CREATE TABLE IF NOT EXISTS webapp_participants ("
+    " webapp_id INTEGER PRIMARY KEY,"
+    " participant_id INTEGER NOT NULL UNIQUE REFERENCES participants(id),"
+    " named INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS webapp_submissions ("
+    " submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),"
+    " webapp_id INTEGER NOT NULL UNIQUE,"
+    " synced_state INTEGER NOT NULL CHECK (synced_state BETWEEN 0 AND 5),"
+    " synced_at INTEGER NOT NULL,"
+    " submissions_remaining INTEGER NOT NULL DEFAULT -1,"
+    " reset_at INTEGER NOT NULL DEFAULT 0);";
+
 /* migrations[v] takes a database from version v to v + 1. */
-static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2};
+static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3};
 
 static void store_error(char *err, size_t errlen, const char *what, sqlite3 *db)
 {
