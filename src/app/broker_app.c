@@ -67,7 +67,12 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
 {
     unsigned char secret[TOKEN_SECRET_LEN];
     char path[512], err[256] = "";
+    struct gen2_config gc;
     memset(a, 0, sizeof(*a));
+    if (cfg->gen2[0] != '\0' && gen2_config_parse(cfg->gen2, &gc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "error: --gen2: %s\n", err);
+        return -1;
+    }
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "error: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
         return -1;
@@ -107,6 +112,8 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
         return -1;
     broker_http_install(&a->broker, http);
     a->started = 1;
+    if (cfg->gen2[0] != '\0')
+        gen2_start(&a->broker, &gc);
     log_info("main", "broker ready data=%s redis=%s", cfg->data_dir,
              cfg->redis_host[0] ? cfg->redis_host : "private");
     return 0;

@@ -39,6 +39,7 @@ struct config {
     char webapp_key[256]; /* registry webapp: its API key (never logged) */
     uint64_t webapp_timeout_ms;
     uint64_t webapp_key_cache_ms;
+    char gen2[300]; /* the Gen-2 grader bridge: POOL=HOST:PORT/DB/NAMESPACE[/CAPACITY], or "" */
 };
 
 /* Fills cfg from argv. Returns 0, 1 when --help was printed, or -1 after printing an error

@@ -130,10 +130,12 @@ void broker_stop(struct broker *b)
     uv_close((uv_handle_t *)&b->outbox_timer, NULL);
     waiting_stop(b);
     presence_stop(b);
+    gen2_stop(b);
     outbox_stop(b);
 }
 
 void broker_release(struct broker *b)
 {
+    gen2_release(b);
     watchers_release(&b->watchers);
 }

@@ -36,6 +36,18 @@ struct waiting_entry {
     char pool[64];
 };
 
+struct gen2;
+
+/* The Gen-2 grader bridge (gen2.c). */
+struct gen2_config {
+    char pool[64];
+    char host[128];
+    int port;
+    int db;
+    char ns[128]; /* the graders' redis_namespace: jobs go to <ns>::enqueue_job */
+    int capacity; /* jobs out at once */
+};
+
 struct broker {
     uv_loop_t *loop;
     struct broker_config cfg;
@@ -60,6 +72,7 @@ struct broker {
     struct list outbox_waiters; /* struct outbox_waiter.link (outbox.c) */
     int stopping;
     struct broker_metrics metrics;
+    struct gen2 *gen2;                /* NULL without --gen2 */
     char pools[BROKER_MAX_POOLS][64]; /* pools seen here (for /metrics) */
     size_t npools;
 };
@@ -108,6 +121,10 @@ void presign_install(struct broker *b, struct http_server *http);
 void webapp_enqueue_install(struct broker *b, struct http_server *http);
 int presign_check(const struct broker *b, const struct http_request *req, char name[101],
                   int64_t *participant_id);
+/* Records a grader's result (score a number, secondary a number, null or NULL) and its
+ * COMPLETE event, fenced by token. */
+void grader_report_complete(struct broker *b, int64_t sub_id, uint64_t token, json_t *score,
+                            json_t *secondary, rq_fenced_cb cb, void *ud);
 /* Announces every grader of this broker (presence.c calls it to refresh). */
 void grader_announce_all(struct broker *b);
 /* presence.c: graders online per pool, shared by every broker through Redis. */
@@ -117,6 +134,15 @@ void presence_withdraw(struct broker *b, const char *grader_id, const char (*poo
                        int npools);
 void presence_start(struct broker *b);
 void presence_stop(struct broker *b);
+/* gen2.c: crowdAI's Gen-2 graders over Redis lists, for one pool. */
+int gen2_config_parse(const char *spec, struct gen2_config *out, char *err, size_t errlen);
+void gen2_start(struct broker *b, const struct gen2_config *cfg);
+/* Closes the connection and the timer; gen2_release frees it once the loop let go. */
+void gen2_stop(struct broker *b);
+void gen2_release(struct broker *b);
+void gen2_dispatch(struct broker *b);
+/* Whether the bridge serves pool (graders count as online there). */
+int gen2_pool_served(const struct broker *b, const char *pool);
 /* waiting.c: tells a submission WAITING when no grader serves its pool, and repeats it. */
 void waiting_check(struct broker *b, int64_t sub_id, const char *pool);
 void waiting_start(struct broker *b);

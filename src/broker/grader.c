@@ -69,7 +69,7 @@ void grader_announce_all(struct broker *b)
 
 int grader_pool_online(const struct broker *b, const char *pool)
 {
-    return grader_count(b, pool) > 0;
+    return grader_count(b, pool) > 0 || gen2_pool_served(b, pool);
 }
 
 static int find_job(const struct grader *g, int64_t sub_id)
@@ -163,6 +163,7 @@ static void ask_for_job(struct grader *g)
 
 void grader_dispatch_all(struct broker *b)
 {
+    gen2_dispatch(b);
     struct list *pos, *tmp;
     list_for_each_safe(pos, tmp, &b->graders)
     {
@@ -347,20 +348,26 @@ static void on_complete(struct sio_socket *sock, const struct sio_event *ev, voi
             reply_error(sock, ev->ack_id, "BAD_REQUEST",
                         "complete needs score (a number) and optionally score_secondary.", NULL);
         } else {
-            json_t *result = json_pack("{s:O,s:O}", "score", score, "score_secondary",
-                                       secondary != NULL ? secondary : json_null());
-            char *result_text = json_dumps(result, JSON_COMPACT);
-            char message[160];
-            snprintf(message, sizeof(message), "Graded: score %.6g.", json_number_value(score));
-            char *event = reply_event("COMPLETE", 100, message, result);
-            rq_complete(g->b->rq, sub_id, token, result_text, event, on_fenced,
-                        gcall_new(g, ev->ack_id, sub_id, 1));
-            free(result_text);
-            free(event);
+            grader_report_complete(g->b, sub_id, token, score, secondary, on_fenced,
+                                   gcall_new(g, ev->ack_id, sub_id, 1));
         }
     }
     if (args != NULL)
         json_decref(args);
+}
+
+void grader_report_complete(struct broker *b, int64_t sub_id, uint64_t token, json_t *score,
+                            json_t *secondary, rq_fenced_cb cb, void *ud)
+{
+    json_t *result = json_pack("{s:O,s:O}", "score", score, "score_secondary",
+                               secondary != NULL ? secondary : json_null());
+    char *result_text = json_dumps(result, JSON_COMPACT);
+    char message[160];
+    snprintf(message, sizeof(message), "Graded: score %.6g.", json_number_value(score));
+    char *event = reply_event("COMPLETE", 100, message, result);
+    rq_complete(b->rq, sub_id, token, result_text, event, cb, ud);
+    free(result_text);
+    free(event);
 }
 
 static void on_failed(void *ud, const char *err, int ok, enum rq_state outcome, int64_t retry_in_ms)

@@ -440,7 +440,7 @@ void rq_progress(struct rq *q, int64_t submission_id, uint64_t token, int64_t le
 {
     struct call *call = call_new(RQ_SCRIPT_PROGRESS, ud);
     call->cb.fenced = cb;
-    if (submission_id <= 0 || lease_ms <= 0 || !valid_json(event, 1)) {
+    if (submission_id <= 0 || lease_ms <= 0 || (event[0] != '\0' && !valid_json(event, 1))) {
         call_refuse(q, call, "bad id, lease or event", on_fenced_reply);
         return;
     }
@@ -451,6 +451,12 @@ void rq_progress(struct rq *q, int64_t submission_id, uint64_t token, int64_t le
     args_int(&a, lease_ms);
     args_str(&a, event);
     call_run(q, call, &a, on_fenced_reply);
+}
+
+void rq_renew(struct rq *q, int64_t submission_id, uint64_t token, int64_t lease_ms,
+              rq_fenced_cb cb, void *ud)
+{
+    rq_progress(q, submission_id, token, lease_ms, "", cb, ud);
 }
 
 void rq_note(struct rq *q, int64_t submission_id, const char *event, rq_fenced_cb cb, void *ud)

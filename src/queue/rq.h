@@ -112,6 +112,9 @@ void rq_dispatch(struct rq *q, const char *pool, const char *grader, int64_t lea
 /* With the job's token: extends the lease and appends the event (PROGRESS_UPDATE or INFO). */
 void rq_progress(struct rq *q, int64_t submission_id, uint64_t token, int64_t lease_ms,
                  const char *event, rq_fenced_cb cb, void *ud);
+/* With the job's token: extends the lease only (no event). */
+void rq_renew(struct rq *q, int64_t submission_id, uint64_t token, int64_t lease_ms,
+              rq_fenced_cb cb, void *ud);
 /* Appends a broker-made event (WAITING) to a submission still QUEUED; ok 0 when it is not. */
 void rq_note(struct rq *q, int64_t submission_id, const char *event, rq_fenced_cb cb, void *ud);
 /* With the job's token: records the result JSON, ends the lease, adds the submission to the

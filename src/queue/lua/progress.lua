@@ -1,8 +1,9 @@
 -- progress: ARGV prefix id token lease_ms event
 -- With the current lease's token: extends the lease (never past the time limit) and
--- appends the event. Returns 1, or 0 when fenced (recorded in the stream "stale").
+-- appends the event (none when event is empty: a renewal only). Returns 1, or 0 when fenced
+-- (recorded in the stream "stale").
 local id, token, lease_ms, event = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-if json_members(event) == nil then
+if event ~= '' and json_members(event) == nil then
     return bad_event()
 end
 local sub = k_sub(id)
@@ -15,5 +16,7 @@ end
 local till = lease_end(now, lease_ms, tonumber(h[4]), tonumber(h[5]))
 redis.call('HSET', sub, 'lease_until', till)
 redis.call('ZADD', k_leases(h[3]), till, id)
-emit(id, event)
+if event ~= '' then
+    emit(id, event)
+end
 return 1
