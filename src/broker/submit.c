@@ -15,6 +15,7 @@ struct submission {
     struct broker *b;
     struct reg_challenge challenge;
     int64_t participant_id;
+    int64_t external_id;
     int round;
     char *client_id, *file_key, *data, *description;
     int outbox_waited; /* the registry was asked again after an outbox pass */
@@ -160,6 +161,7 @@ static void ask_registry(struct submission *s)
         .data = s->data,
         .description = s->description,
         .now = broker_now(),
+        .external_id = s->external_id,
     };
     s->b->reg->ops->submit(s->b->reg, &req, on_submitted, s);
 }
@@ -171,6 +173,7 @@ void submission_start(struct broker *b, const struct submission_request *req, su
     s->b = b;
     s->challenge = *req->challenge;
     s->participant_id = req->participant_id;
+    s->external_id = req->external_id;
     s->round = req->round;
     s->client_id = xstrdup(req->client_submission_id);
     s->file_key = xstrdup(req->file_key != NULL ? req->file_key : "");

@@ -19,6 +19,7 @@ struct submission_request {
     const char *file_key;    /* a blob key, or "" */
     const char *data;        /* JSON text, or NULL */
     const char *description; /* may be "" */
+    int64_t external_id;     /* the webapp's own id of it, or 0 (see registry.h) */
 };
 
 struct submission_outcome {

@@ -128,7 +128,10 @@ static void start_jobs(struct enqueue_req *r)
             .file_key = file_key != NULL && blob_key_valid(file_key) ? file_key : "",
             .data = text,
             .description = "",
+            .external_id = webapp_id != NULL ? strtoll(webapp_id, NULL, 10) : 0,
         };
+        if (req.external_id < 0)
+            req.external_id = 0;
         submission_start(r->b, &req, on_queued, r);
         free(text);
     }

@@ -107,6 +107,10 @@ struct reg_submit_request {
     const char *data;        /* JSON text or NULL */
     const char *description; /* may be "" */
     int64_t now;
+    /* The crowdAI webapp's id of a submission the webapp made itself (it posted it to
+     * /enqueue_grading_job): the webapp backend links to it instead of creating another.
+     * 0 otherwise; the SQLite backend ignores it. */
+    int64_t external_id;
 };
 
 struct reg_submit_result {

@@ -118,3 +118,25 @@ test('a refusal of the webapp reaches the participant word for word, with its qu
     assert.ok(!Number.isNaN(Date.parse(ack.reset_at)), `reset_at ${ack.reset_at}`);
     assert.ok(double.log.filter((e) => e.method === 'POST').length > posts, 'the webapp was asked');
 }));
+
+test('a website submission posted to /enqueue_grading_job is graded without a second webapp submission', () => env.explain(async () => {
+    const g = await env.grader({ pools: ['wa-pool'], name: 'wa-site', plan: [{ complete: 0.4 }] });
+    // The website made the submission itself, as the webapp does before calling the broker.
+    double.challenges[0].rounds[0].submission_limit = 10; // the refusal test used them up
+    const [status, made] = double.create({ api_key: erin.apiKey, challenge_client_name: 'wa-demo', grading_status: 'submitted' });
+    assert.equal(status, 202, JSON.stringify(made));
+    const webappId = made.submission_id;
+    const posts = double.log.filter((e) => e.method === 'POST').length;
+    const form = new URLSearchParams([
+        ['api_key', erin.apiKey], ['challenge_client_name', 'wa-demo'], ['function_name', 'grade_submission'],
+        ['data[][file_key]', 'site/preds.csv'], ['data[][submission_id]', String(webappId)],
+        ['enqueue_only', 'true'], ['grader_api_key', env.graderKey],
+    ]).toString();
+    const res = await fetch(`${env.url}/enqueue_grading_job`, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.json()).message, 'Successfully enqueued 1 Job');
+    await until(() => takenPatches(webappId, 'graded').length === 1, { what: 'the graded PATCH of the website submission' });
+    assert.equal(double.log.filter((e) => e.method === 'POST').length, posts, 'no second webapp submission');
+    assert.equal(Number(takenPatches(webappId, 'graded')[0].params.score), 0.4);
+    assert.equal(g.jobs().length, 1);
+}));
