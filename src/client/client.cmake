@@ -51,3 +51,4 @@ foreach(server broker reference)
     ENVIRONMENT "SIOC_SERVER=${server};BROKER_BIN=$<TARGET_FILE:crowdai-broker>;REPO_ROOT=${PROJECT_SOURCE_DIR}"
     TIMEOUT 600)
 endforeach()
+add_subdirectory(${PROJECT_SOURCE_DIR}/bench/client ${CMAKE_BINARY_DIR}/bench/client EXCLUDE_FROM_ALL)
