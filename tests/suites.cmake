@@ -24,3 +24,13 @@ add_test(NAME suite_e2e
          WORKING_DIRECTORY ${REPO_ROOT})
 set_tests_properties(suite_e2e PROPERTIES
   ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>" TIMEOUT 600 RUN_SERIAL TRUE)
+
+# crowdai 1.0.x on socketIO-client 0.7.x (EIO3 long polling, binary framing), re-enacted in
+# Python against the real broker: presign, upload, authenticate, execute_function, scoring by
+# a python-socketio grader, and the errors the client shows.
+add_test(NAME suite_crowdai_client
+         COMMAND /usr/bin/python3 tests/crowdai-client/run.py
+         WORKING_DIRECTORY ${REPO_ROOT})
+set_tests_properties(suite_crowdai_client PROPERTIES
+  ENVIRONMENT "BROKER_BIN=$<TARGET_FILE:crowdai-broker>;ADMIN_BIN=$<TARGET_FILE:crowdai-admin>"
+  RUN_SERIAL TRUE TIMEOUT 300)

@@ -247,6 +247,8 @@ static const char *legacy_type(const char *type, int *final)
         *final = 1;
         return "ERROR"; /* the crowdAI client knows no CANCELLED */
     }
+    if (strcmp(type, "WAITING") == 0)
+        return "INFO"; /* nor WAITING: it would stop with "Malformed response from server" */
     for (size_t i = 0; i < sizeof(finals) / sizeof(finals[0]); i++) {
         if (strcmp(type, finals[i]) == 0)
             *final = 1;
