@@ -34,3 +34,12 @@ add_test(NAME suite_crowdai_client
 set_tests_properties(suite_crowdai_client PROPERTIES
   ENVIRONMENT "BROKER_BIN=$<TARGET_FILE:crowdai-broker>;ADMIN_BIN=$<TARGET_FILE:crowdai-admin>"
   RUN_SERIAL TRUE TIMEOUT 300)
+
+# crowdai, the participant command line, end to end: the real broker (as suite_e2e starts
+# it), scripted graders, the binary run with --json and under tmux.
+add_test(NAME suite_cli
+         COMMAND node --test --test-concurrency=1 tests/cli/
+         WORKING_DIRECTORY ${REPO_ROOT})
+set_tests_properties(suite_cli PROPERTIES
+  ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>;CLI_BIN=$<TARGET_FILE:crowdai>"
+  TIMEOUT 600 RUN_SERIAL TRUE)
