@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev libsqlite3-dev
             libhiredis-dev libjansson-dev libcurl4-openssl-dev redis-server python3-socketio
-            python3-websocket python3-requests)
+            python3-websocket python3-requests libgit2-dev zlib1g-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format python3-socketio python3-engineio
-           python3-websocket python3-requests procps openssl tmux)
+           python3-websocket python3-requests procps openssl tmux git)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-test}" = test ]; then

@@ -25,6 +25,15 @@ add_test(NAME suite_e2e
 set_tests_properties(suite_e2e PROPERTIES
   ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>" TIMEOUT 600 RUN_SERIAL TRUE)
 
+# crowdai, the participant command line, end to end: the real broker (as suite_e2e starts
+# it), scripted graders, the binary run with --json and under tmux.
+add_test(NAME suite_cli
+         COMMAND node --test --test-concurrency=1 tests/cli/
+         WORKING_DIRECTORY ${REPO_ROOT})
+set_tests_properties(suite_cli PROPERTIES
+  ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>;CLI_BIN=$<TARGET_FILE:crowdai>"
+  TIMEOUT 600 RUN_SERIAL TRUE)
+
 # crowdai 1.0.x on socketIO-client 0.7.x (EIO3 long polling, binary framing), re-enacted in
 # Python against the real broker: presign, upload, authenticate, execute_function, scoring by
 # a python-socketio grader, and the errors the client shows.
@@ -35,11 +44,10 @@ set_tests_properties(suite_crowdai_client PROPERTIES
   ENVIRONMENT "BROKER_BIN=$<TARGET_FILE:crowdai-broker>;ADMIN_BIN=$<TARGET_FILE:crowdai-admin>"
   RUN_SERIAL TRUE TIMEOUT 300)
 
-# crowdai, the participant command line, end to end: the real broker (as suite_e2e starts
-# it), scripted graders, the binary run with --json and under tmux.
-add_test(NAME suite_cli
-         COMMAND node --test --test-concurrency=1 tests/cli/
+# The code archive end to end (tests/archive): the real broker and crowdai-admin, git
+# repositories checked with the git command line, a GitHub REST API test double.
+add_test(NAME suite_archive
+         COMMAND node --test --test-concurrency=1 tests/archive/
          WORKING_DIRECTORY ${REPO_ROOT})
-set_tests_properties(suite_cli PROPERTIES
-  ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>;CLI_BIN=$<TARGET_FILE:crowdai>"
-  TIMEOUT 600 RUN_SERIAL TRUE)
+set_tests_properties(suite_archive PROPERTIES
+  ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>" TIMEOUT 600 RUN_SERIAL TRUE)

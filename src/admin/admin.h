@@ -113,5 +113,9 @@ int admin_access_grader_add(struct admin *a, const struct admin_args *args);
 int admin_access_grader_revoke(struct admin *a, const struct admin_args *args);
 int admin_report_submissions(struct admin *a, const struct admin_args *args);
 int admin_report_leaderboard(struct admin *a, const struct admin_args *args);
+/* admin_archive.c: a challenge's code archive. */
+int admin_archive_set(struct admin *a, const struct admin_args *args);
+int admin_archive_list(struct admin *a, const struct admin_args *args);
+int admin_archive_publish(struct admin *a, const struct admin_args *args);
 
 #endif

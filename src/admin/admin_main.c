@@ -102,6 +102,29 @@ static const struct admin_cmd commands[] = {
      "grade an ended submission again (its score is replaced by the new one)",
      "  --redis HOST:PORT   the broker's Redis when it is not the private one in DIR/redis\n",
      "redis=", 1, 1, admin_queue_regrade},
+    {"archive set", "CHALLENGE [options]",
+     "set a challenge's code archive: remote, publishing, limits (only the options given)",
+     "  --remote URL            where commits are pushed: a path, file://, or https:// (private\n"
+     "                          while the challenge runs); '' for none\n"
+     "  --token-file FILE       file holding the token for an https remote and for GitHub\n"
+     "  --github OWNER/REPO     the remote is this GitHub repository: publishing makes it public\n"
+     "  --github-api URL        GitHub's REST API (default https://api.github.com)\n"
+     "  --public-remote URL     otherwise, publishing pushes consenting participants' branches\n"
+     "                          here\n"
+     "  --publish-at-end yes|no publish when the last round ends (default yes)\n"
+     "  --max-file-size BYTES   largest file in a code archive (default 10485760)\n"
+     "  --max-files N           files in a code archive (default 1000)\n"
+     "  --max-total BYTES       bytes of all files of a code archive (default 104857600)\n",
+     "remote= token-file= github= github-api= public-remote= publish-at-end= max-file-size= "
+     "max-files= max-total=",
+     1, 1, admin_archive_set},
+    {"archive list", "CHALLENGE [--json]", "show what a challenge's code archive holds",
+     "  --json   print JSON\n", "json", 1, 1, admin_archive_list},
+    {"archive publish", "CHALLENGE",
+     "publish a challenge's code archive now (GitHub: make the repository public)",
+     "  Pushes to the remote first; then makes the GitHub repository public, or pushes the\n"
+     "  consenting participants' branches, their tags and the notes to the public remote.\n",
+     "", 1, 1, admin_archive_publish},
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))

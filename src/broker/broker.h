@@ -89,6 +89,8 @@ int64_t broker_now(void);
 
 /* participant.c */
 void participant_install(struct broker *b);
+/* archive_calls.c: the code archive's participant calls; plain_submit answers submits. */
+void archive_calls_install(struct broker *b, sio_event_cb plain_submit);
 /* A session token for the participant on the challenge; 0, or -1 if it cannot be made. */
 int participant_session_issue(struct broker *b, int64_t participant_id, const char *challenge_id,
                               char token[TOKEN_MAX_LEN], int64_t *expires_at);

@@ -609,4 +609,5 @@ void participant_install(struct broker *b)
     sio_namespace_on(nsp, "cancel", on_cancel, b);
     sio_namespace_on(nsp, "leaderboard", on_leaderboard, b);
     legacy_install(b);
+    archive_calls_install(b, on_submit);
 }

@@ -122,8 +122,51 @@ static const char schema_v3[] =
     " submissions_remaining INTEGER NOT NULL DEFAULT -1,"
     " reset_at INTEGER NOT NULL DEFAULT 0);";
 
+/* Version 4: the code archive (src/archive). archive_code holds the code sent with a
+ * submission (named by the participant's client_submission_id, so it is recorded before the
+ * submission exists), the participant's consent and its time, and what archiving did: the
+ * commit, or why the code was refused, and when the scores note was written.
+ * archive_settings holds each challenge's remote, publishing and limits, and the push and
+ * publish progress (changes counts commits and notes; pushed_changes what reached the
+ * remote). */
+static const char schema_v4[] =
+    "CREATE TABLE IF NOT EXISTS archive_code ("
+    " participant_id INTEGER NOT NULL REFERENCES participants(id),"
+    " challenge_id TEXT NOT NULL,"
+    " client_submission_id TEXT NOT NULL,"
+    " code_key TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " consent_at INTEGER,"
+    " commit_sha TEXT,"
+    " archived_at INTEGER,"
+    " refused TEXT,"
+    " noted_at INTEGER,"
+    " PRIMARY KEY (participant_id, challenge_id, client_submission_id));"
+    "CREATE INDEX IF NOT EXISTS archive_code_todo ON archive_code(created_at)"
+    " WHERE consent_at IS NOT NULL AND commit_sha IS NULL AND refused IS NULL;"
+    "CREATE TABLE IF NOT EXISTS archive_settings ("
+    " challenge_id TEXT PRIMARY KEY,"
+    " remote_url TEXT NOT NULL DEFAULT '',"
+    " token_file TEXT NOT NULL DEFAULT '',"
+    " public_url TEXT NOT NULL DEFAULT '',"
+    " github_repo TEXT NOT NULL DEFAULT '',"
+    " github_api TEXT NOT NULL DEFAULT 'https://api.github.com',"
+    " max_file_bytes INTEGER NOT NULL DEFAULT 10485760,"
+    " max_files INTEGER NOT NULL DEFAULT 1000,"
+    " max_total_bytes INTEGER NOT NULL DEFAULT 104857600,"
+    " publish_at_end INTEGER NOT NULL DEFAULT 1,"
+    " changes INTEGER NOT NULL DEFAULT 0,"
+    " pushed_changes INTEGER NOT NULL DEFAULT 0,"
+    " push_failures INTEGER NOT NULL DEFAULT 0,"
+    " next_push_at INTEGER NOT NULL DEFAULT 0,"
+    " push_error TEXT NOT NULL DEFAULT '',"
+    " published_at INTEGER,"
+    " publish_error TEXT NOT NULL DEFAULT '',"
+    " next_publish_at INTEGER NOT NULL DEFAULT 0);";
+
 /* migrations[v] takes a database from version v to v + 1. */
-static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3};
+static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3,
+                                                                 schema_v4};
 
 static void store_error(char *err, size_t errlen, const char *what, sqlite3 *db)
 {

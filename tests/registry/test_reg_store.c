@@ -26,8 +26,8 @@ TEST(store_schema_version_and_settings)
     char v[32];
     fx_open(&f);
     pragma_text(&f, "PRAGMA user_version", v, sizeof(v));
-    ASSERT_STR_EQ(v, "3");
-    ASSERT_EQ(REG_STORE_SCHEMA_VERSION, 3);
+    ASSERT_STR_EQ(v, "4");
+    ASSERT_EQ(REG_STORE_SCHEMA_VERSION, 4);
     pragma_text(&f, "PRAGMA journal_mode", v, sizeof(v));
     ASSERT_STR_EQ(v, "wal");
     pragma_text(&f, "PRAGMA synchronous", v, sizeof(v));
@@ -52,7 +52,7 @@ TEST(store_reopen_keeps_data_and_refuses_newer_schema)
               SQLITE_OK);
     reg_store_close(s);
     ASSERT_TRUE(reg_store_open(f.path, err, sizeof(err)) == NULL);
-    ASSERT_STR_EQ(err, "database schema version 7 is newer than this program's (3)");
+    ASSERT_STR_EQ(err, "database schema version 7 is newer than this program's (4)");
     fx_close(&f);
 }
 
