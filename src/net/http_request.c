@@ -22,19 +22,19 @@ static const char *const kept_names[] = {
 _Static_assert(sizeof(kept_names) / sizeof(kept_names[0]) == HTTP_H_COUNT,
                "every kept header needs its name");
 
-static struct http_parser *parser_of(llhttp_t *ll)
+static struct http_reader *parser_of(llhttp_t *ll)
 {
     return ll->data;
 }
 
-static int fail(struct http_parser *p, int status, const char *reason)
+static int fail(struct http_reader *p, int status, const char *reason)
 {
     p->status = status;
     p->reason = reason;
     return -1;
 }
 
-static int count_header_bytes(struct http_parser *p, size_t len)
+static int count_header_bytes(struct http_reader *p, size_t len)
 {
     p->header_bytes += len;
     if (p->header_bytes > p->max_header_bytes)
@@ -44,7 +44,7 @@ static int count_header_bytes(struct http_parser *p, size_t len)
 
 static int on_url(llhttp_t *ll, const char *at, size_t len)
 {
-    struct http_parser *p = parser_of(ll);
+    struct http_reader *p = parser_of(ll);
     if (count_header_bytes(p, len) != 0)
         return -1;
     return buf_append(&p->req.url, at, len) == 0 ? 0 : fail(p, 414, "url too long");
@@ -64,7 +64,7 @@ static int is_token_char(unsigned char c)
 
 static int on_header_field(llhttp_t *ll, const char *at, size_t len)
 {
-    struct http_parser *p = parser_of(ll);
+    struct http_reader *p = parser_of(ll);
     if (count_header_bytes(p, len) != 0)
         return -1;
     for (size_t i = 0; i < len; i++) {
@@ -82,7 +82,7 @@ static int on_header_field(llhttp_t *ll, const char *at, size_t len)
 
 static int on_header_field_complete(llhttp_t *ll)
 {
-    struct http_parser *p = parser_of(ll);
+    struct http_reader *p = parser_of(ll);
     if (++p->header_count > p->max_headers)
         return fail(p, 431, "too many headers");
     p->field_id = -1;
@@ -98,7 +98,7 @@ static int on_header_field_complete(llhttp_t *ll)
 
 static int on_header_value(llhttp_t *ll, const char *at, size_t len)
 {
-    struct http_parser *p = parser_of(ll);
+    struct http_reader *p = parser_of(ll);
     if (count_header_bytes(p, len) != 0)
         return -1;
     p->in_value = 1;
@@ -109,7 +109,7 @@ static int on_header_value(llhttp_t *ll, const char *at, size_t len)
 
 static int on_headers_complete(llhttp_t *ll)
 {
-    struct http_parser *p = parser_of(ll);
+    struct http_reader *p = parser_of(ll);
     struct http_request *req = &p->req;
     if (ll->http_major != 1)
         return fail(p, 400, "not an HTTP/1.x request");
@@ -124,7 +124,7 @@ static int on_headers_complete(llhttp_t *ll)
 
 static int on_body(llhttp_t *ll, const char *at, size_t len)
 {
-    struct http_parser *p = parser_of(ll);
+    struct http_reader *p = parser_of(ll);
     if (p->body_cb != NULL) {
         int status = p->body_cb(p->body_ud, at, len);
         return status == 0 ? 0 : fail(p, status, "body refused");
@@ -142,7 +142,7 @@ static int on_message_complete(llhttp_t *ll)
     return HPE_PAUSED;
 }
 
-void http_parser_init(struct http_parser *p, size_t max_header_bytes, size_t max_headers,
+void http_reader_init(struct http_reader *p, size_t max_header_bytes, size_t max_headers,
                       size_t max_body)
 {
     memset(p, 0, sizeof(*p));
@@ -166,7 +166,7 @@ void http_parser_init(struct http_parser *p, size_t max_header_bytes, size_t max
     p->field_id = -1;
 }
 
-void http_parser_release(struct http_parser *p)
+void http_reader_release(struct http_reader *p)
 {
     buf_release(&p->req.url);
     for (int i = 0; i < HTTP_H_COUNT; i++)
@@ -175,7 +175,7 @@ void http_parser_release(struct http_parser *p)
     buf_release(&p->field);
 }
 
-void http_parser_next(struct http_parser *p)
+void http_reader_next(struct http_reader *p)
 {
     buf_reset(&p->req.url);
     for (int i = 0; i < HTTP_H_COUNT; i++)
@@ -195,7 +195,7 @@ void http_parser_next(struct http_parser *p)
         llhttp_resume(&p->ll);
 }
 
-enum http_event http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t *used)
+enum http_event http_reader_feed(struct http_reader *p, const char *data, size_t len, size_t *used)
 {
     if (llhttp_get_errno(&p->ll) == HPE_PAUSED)
         llhttp_resume(&p->ll);

@@ -41,10 +41,10 @@ enum http_event {
                               content_length against its cap (the body is capped anyway) */
     HTTP_EV_MESSAGE,       /* the current request is complete */
     HTTP_EV_UPGRADE,       /* an upgrade request is complete; the rest is the new protocol */
-    HTTP_EV_ERROR,         /* the peer broke HTTP; see http_parser.status */
+    HTTP_EV_ERROR,         /* the peer broke HTTP; see http_reader.status */
 };
 
-struct http_parser {
+struct http_reader {
     llhttp_t ll;
     llhttp_settings_t settings;
     struct http_request req;
@@ -57,22 +57,22 @@ struct http_parser {
     size_t max_headers;
     int paused_at_message; /* the last pause came from the end of a message */
     /* When set, body bytes go to body_cb instead of req.body (no cap here): it returns 0,
-     * or an HTTP status to refuse the request. Reset by http_parser_next(). */
+     * or an HTTP status to refuse the request. Reset by http_reader_next(). */
     int (*body_cb)(void *ud, const char *data, size_t len);
     void *body_ud;
     int status;         /* on HTTP_EV_ERROR: 400, 413 or 431 */
     const char *reason; /* on HTTP_EV_ERROR: why, for the log */
 };
 
-void http_parser_init(struct http_parser *p, size_t max_header_bytes, size_t max_headers,
+void http_reader_init(struct http_reader *p, size_t max_header_bytes, size_t max_headers,
                       size_t max_body);
-void http_parser_release(struct http_parser *p);
+void http_reader_release(struct http_reader *p);
 /* Parses data[0..len) up to the next event; *used tells how many bytes were taken. After
- * HTTP_EV_MESSAGE the caller handles the request, then calls http_parser_next() before
+ * HTTP_EV_MESSAGE the caller handles the request, then calls http_reader_next() before
  * feeding more. After HTTP_EV_HEADERS it may feed the rest straight away. */
-enum http_event http_parser_feed(struct http_parser *p, const char *data, size_t len, size_t *used);
+enum http_event http_reader_feed(struct http_reader *p, const char *data, size_t len, size_t *used);
 /* Gets ready for the next request on the same connection. */
-void http_parser_next(struct http_parser *p);
+void http_reader_next(struct http_reader *p);
 
 /* The path of the request target (before '?'); sets *len. */
 const char *http_request_path(const struct http_request *req, size_t *len);

@@ -20,7 +20,7 @@ struct http_route {
 struct http_conn {
     struct conn *conn;
     struct http_server *srv;
-    struct http_parser parser;
+    struct http_reader parser;
     struct buf pending; /* input that arrived while a response was outstanding */
     const struct http_route *route;
     http_abort_cb abort_cb;
@@ -85,7 +85,7 @@ static void on_conn_read(struct conn *c, char *data, size_t len)
 
 static void free_http_conn(struct http_conn *hc)
 {
-    http_parser_release(&hc->parser);
+    http_reader_release(&hc->parser);
     buf_release(&hc->pending);
     free(hc);
 }
@@ -136,7 +136,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     struct http_conn *hc = xcalloc(1, sizeof(*hc));
     hc->srv = srv;
-    http_parser_init(&hc->parser, srv->limits.max_header_bytes, srv->limits.max_headers,
+    http_reader_init(&hc->parser, srv->limits.max_header_bytes, srv->limits.max_headers,
                      srv->limits.max_body);
     buf_init(&hc->pending, srv->limits.max_header_bytes + srv->limits.max_body);
     hc->conn = conn_accept(srv->pool, listener, &http_handler, hc);
@@ -266,7 +266,7 @@ static void response_done(struct http_conn *hc, int close)
         conn_close_after_flush(hc->conn);
         return;
     }
-    http_parser_next(&hc->parser);
+    http_reader_next(&hc->parser);
     conn_deadline(hc->conn, hc->srv->limits.header_timeout_ms);
     if (!hc->in_process && hc->pending.len > 0) {
         size_t plen;
@@ -401,7 +401,7 @@ static void process(struct http_conn *hc, char *data, size_t len)
     hc->in_process = 1;
     while (!hc->refused && !hc->dead) {
         size_t used = 0;
-        enum http_event ev = http_parser_feed(&hc->parser, data, len, &used);
+        enum http_event ev = http_reader_feed(&hc->parser, data, len, &used);
         data += used;
         len -= used;
         if (ev == HTTP_EV_NEED_MORE)

@@ -20,7 +20,7 @@ struct outcome {
     size_t rest; /* bytes of the stream consumed when it upgraded */
 };
 
-static void check_request(const struct http_parser *p, size_t max_body, struct outcome *o)
+static void check_request(const struct http_reader *p, size_t max_body, struct outcome *o)
 {
     const struct http_request *req = &p->req;
     CHECK(req->body.len <= max_body);
@@ -63,8 +63,8 @@ static void check_request(const struct http_parser *p, size_t max_body, struct o
 static void run(const uint8_t *data, size_t size, size_t step, const size_t limits[3],
                 struct outcome *o)
 {
-    struct http_parser p;
-    http_parser_init(&p, limits[0], limits[1], limits[2]);
+    struct http_reader p;
+    http_reader_init(&p, limits[0], limits[1], limits[2]);
     memset(o, 0, sizeof(*o));
     o->digest = DIGEST_INIT;
     size_t rounds = 0;
@@ -76,7 +76,7 @@ static void run(const uint8_t *data, size_t size, size_t step, const size_t limi
         for (;;) {
             CHECK(++rounds < 4 * size + 64);
             size_t used = (size_t)-1;
-            enum http_event ev = http_parser_feed(&p, chunk + off, n - off, &used);
+            enum http_event ev = http_reader_feed(&p, chunk + off, n - off, &used);
             CHECK(used <= n - off);
             off += used;
             if (ev == HTTP_EV_NEED_MORE) {
@@ -100,11 +100,11 @@ static void run(const uint8_t *data, size_t size, size_t step, const size_t limi
                 o->rest = base + off;
                 break;
             }
-            http_parser_next(&p);
+            http_reader_next(&p);
         }
         free(chunk);
     }
-    http_parser_release(&p);
+    http_reader_release(&p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -42,7 +42,7 @@ static void copy_out(char *dst, size_t cap, const struct buf *b)
     dst[n] = '\0';
 }
 
-static void record(struct http_parser *p, enum http_event ev, size_t rest, struct trace *t)
+static void record(struct http_reader *p, enum http_event ev, size_t rest, struct trace *t)
 {
     if (t->count == sizeof(t->reqs) / sizeof(t->reqs[0]))
         test_fail(__FILE__, __LINE__, "too many requests");
@@ -66,13 +66,13 @@ static void record(struct http_parser *p, enum http_event ev, size_t rest, struc
 }
 
 /* Feeds one piece that starts at offset `base` of the whole stream. */
-static void feed_piece(struct http_parser *p, const char *data, size_t len, size_t base,
+static void feed_piece(struct http_reader *p, const char *data, size_t len, size_t base,
                        struct trace *t)
 {
     size_t off = 0;
     while (!t->stopped) {
         size_t used = 0;
-        enum http_event ev = http_parser_feed(p, data + off, len - off, &used);
+        enum http_event ev = http_reader_feed(p, data + off, len - off, &used);
         if (used > len - off)
             test_fail(__FILE__, __LINE__, "used %zu > %zu", used, len - off);
         off += used;
@@ -86,7 +86,7 @@ static void feed_piece(struct http_parser *p, const char *data, size_t len, size
             break;
         case HTTP_EV_MESSAGE:
             record(p, ev, 0, t);
-            http_parser_next(p);
+            http_reader_next(p);
             break;
         case HTTP_EV_UPGRADE:
         case HTTP_EV_ERROR:
@@ -100,12 +100,12 @@ static void feed_piece(struct http_parser *p, const char *data, size_t len, size
 /* Parses a stream fed as two pieces cut at `cut`. */
 static void parse_split(const char *data, size_t len, size_t cut, size_t max_body, struct trace *t)
 {
-    struct http_parser p;
+    struct http_reader p;
     memset(t, 0, sizeof(*t));
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, max_body);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, max_body);
     feed_piece(&p, data, cut, 0, t);
     feed_piece(&p, data + cut, len - cut, cut, t);
-    http_parser_release(&p);
+    http_reader_release(&p);
 }
 
 static void parse_all(const char *data, struct trace *t)
@@ -117,11 +117,11 @@ static void parse_all(const char *data, struct trace *t)
 static void parse_limits(const char *data, size_t len, size_t max_header_bytes, size_t max_headers,
                          size_t max_body, struct trace *t)
 {
-    struct http_parser p;
+    struct http_reader p;
     memset(t, 0, sizeof(*t));
-    http_parser_init(&p, max_header_bytes, max_headers, max_body);
+    http_reader_init(&p, max_header_bytes, max_headers, max_body);
     feed_piece(&p, data, len, 0, t);
-    http_parser_release(&p);
+    http_reader_release(&p);
 }
 
 static void assert_same_trace(const struct trace *a, const struct trace *b)
@@ -175,12 +175,12 @@ TEST(http_request_fields_and_helpers)
                       "CONTENT-TYPE: text/plain;charset=UTF-8\r\n"
                       "Origin: http://example.com\r\n"
                       "X-Other: ignored\r\n\r\n";
-    struct http_parser p;
+    struct http_reader p;
     size_t used;
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
-    ASSERT_EQ(http_parser_feed(&p, req, strlen(req), &used), HTTP_EV_HEADERS);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
+    ASSERT_EQ(http_reader_feed(&p, req, strlen(req), &used), HTTP_EV_HEADERS);
     ASSERT_EQ(used, strlen(req));
-    ASSERT_EQ(http_parser_feed(&p, req + used, 0, &used), HTTP_EV_MESSAGE);
+    ASSERT_EQ(http_reader_feed(&p, req + used, 0, &used), HTTP_EV_MESSAGE);
     size_t plen;
     const char *path = http_request_path(&p.req, &plen);
     ASSERT_MEM_STR(path, plen, "/engine.io/");
@@ -196,7 +196,7 @@ TEST(http_request_fields_and_helpers)
     ASSERT_STR_EQ(http_request_header(&p.req, HTTP_H_ORIGIN), "http://example.com");
     ASSERT_TRUE(http_request_header(&p.req, HTTP_H_COOKIE) == NULL);
     ASSERT_TRUE(http_request_header(&p.req, HTTP_H_UPGRADE) == NULL);
-    http_parser_release(&p);
+    http_reader_release(&p);
 }
 
 TEST(http_query_parsing)
@@ -319,15 +319,15 @@ TEST(http_post_with_body)
                       "4hello\x1e"
                       "2\x1e"
                       "4a";
-    struct http_parser p;
+    struct http_reader p;
     size_t used;
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
-    ASSERT_EQ(http_parser_feed(&p, req, strlen(req), &used), HTTP_EV_HEADERS);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
+    ASSERT_EQ(http_reader_feed(&p, req, strlen(req), &used), HTTP_EV_HEADERS);
     ASSERT_EQ(p.req.method, HTTP_POST);
     ASSERT_EQ(p.req.has_content_length, 1);
     ASSERT_EQ(p.req.content_length, 11);
     size_t off = used;
-    ASSERT_EQ(http_parser_feed(&p, req + off, strlen(req) - off, &used), HTTP_EV_MESSAGE);
+    ASSERT_EQ(http_reader_feed(&p, req + off, strlen(req) - off, &used), HTTP_EV_MESSAGE);
     off += used;
     ASSERT_EQ(off, strlen(req));
     ASSERT_MEM_EQ(p.req.body.data, p.req.body.len,
@@ -335,7 +335,7 @@ TEST(http_post_with_body)
                   "2\x1e"
                   "4a",
                   11);
-    http_parser_release(&p);
+    http_reader_release(&p);
 }
 
 TEST(http_post_chunked_body)
@@ -418,10 +418,10 @@ TEST(http_upgrade_headers)
                       "Upgrade: websocket\r\n"
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                       "Sec-WebSocket-Version: 13\r\n\r\n";
-    struct http_parser p;
+    struct http_reader p;
     size_t used;
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
-    ASSERT_EQ(http_parser_feed(&p, req, strlen(req), &used), HTTP_EV_HEADERS);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
+    ASSERT_EQ(http_reader_feed(&p, req, strlen(req), &used), HTTP_EV_HEADERS);
     ASSERT_EQ(p.req.upgrade, 1);
     ASSERT_TRUE(http_header_has_token(http_request_header(&p.req, HTTP_H_CONNECTION), "upgrade"));
     ASSERT_STR_EQ(http_request_header(&p.req, HTTP_H_UPGRADE), "websocket");
@@ -429,9 +429,9 @@ TEST(http_upgrade_headers)
                   "dGhlIHNhbXBsZSBub25jZQ==");
     ASSERT_STR_EQ(http_request_header(&p.req, HTTP_H_SEC_WEBSOCKET_VERSION), "13");
     size_t off = used;
-    ASSERT_EQ(http_parser_feed(&p, req + off, strlen(req) - off, &used), HTTP_EV_UPGRADE);
+    ASSERT_EQ(http_reader_feed(&p, req + off, strlen(req) - off, &used), HTTP_EV_UPGRADE);
     ASSERT_EQ(off + used, strlen(req));
-    http_parser_release(&p);
+    http_reader_release(&p);
 }
 
 TEST(http_split_at_every_byte_position)
@@ -450,12 +450,12 @@ TEST(http_one_byte_at_a_time)
 {
     struct trace whole, t;
     parse_split(pipelined, PIPELINED_LEN, PIPELINED_LEN, MAX_BODY, &whole);
-    struct http_parser p;
+    struct http_reader p;
     memset(&t, 0, sizeof(t));
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, MAX_BODY);
     for (size_t i = 0; i < PIPELINED_LEN && !t.stopped; i++)
         feed_piece(&p, pipelined + i, 1, i, &t);
-    http_parser_release(&p);
+    http_reader_release(&p);
     assert_same_trace(&t, &whole);
 }
 
@@ -509,29 +509,29 @@ TEST(http_content_length_over_max_body)
     /* The caller sees the announced length with the headers (and answers 413 at once); a
      * caller that reads on anyway gets 413 from the body cap. */
     const char *head = "POST /x HTTP/1.1\r\nContent-Length: 1000001\r\n\r\n";
-    struct http_parser p;
+    struct http_reader p;
     size_t used;
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, 1000000);
-    ASSERT_EQ(http_parser_feed(&p, head, strlen(head), &used), HTTP_EV_HEADERS);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, 1000000);
+    ASSERT_EQ(http_reader_feed(&p, head, strlen(head), &used), HTTP_EV_HEADERS);
     ASSERT_EQ(used, strlen(head));
     ASSERT_EQ(p.req.has_content_length, 1);
     ASSERT_EQ(p.req.content_length, 1000001);
     char *body = malloc(1000001);
     memset(body, 'b', 1000001);
-    ASSERT_EQ(http_parser_feed(&p, body, 1000001, &used), HTTP_EV_ERROR);
+    ASSERT_EQ(http_reader_feed(&p, body, 1000001, &used), HTTP_EV_ERROR);
     ASSERT_EQ(p.status, 413);
     free(body);
-    http_parser_release(&p);
+    http_reader_release(&p);
 
     const char *huge = "POST /x HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n";
-    http_parser_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, 1000000);
-    ASSERT_EQ(http_parser_feed(&p, huge, strlen(huge), &used), HTTP_EV_HEADERS);
+    http_reader_init(&p, MAX_HEADER_BYTES, MAX_HEADERS, 1000000);
+    ASSERT_EQ(http_reader_feed(&p, huge, strlen(huge), &used), HTTP_EV_HEADERS);
     ASSERT_EQ(p.req.has_content_length, 1);
     ASSERT_TRUE(p.req.content_length == 18446744073709551615ULL);
     ASSERT_TRUE(p.req.content_length > p.req.body.max);
-    ASSERT_EQ(http_parser_feed(&p, "xxxxxxxxxx", 10, &used), HTTP_EV_NEED_MORE);
+    ASSERT_EQ(http_reader_feed(&p, "xxxxxxxxxx", 10, &used), HTTP_EV_NEED_MORE);
     ASSERT_EQ(p.req.body.len, 10);
-    http_parser_release(&p);
+    http_reader_release(&p);
 
     /* Exactly max_body is fine. */
     struct trace t;
