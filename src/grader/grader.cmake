@@ -34,3 +34,18 @@ add_dependencies(grader_tests evaluate_rmse)
 add_test(NAME grader_parse COMMAND grader_tests parse_ verdict_ command_)
 add_test(NAME grader_run COMMAND grader_tests run_ limits_ example_)
 set_tests_properties(grader_parse grader_run PROPERTIES TIMEOUT 600)
+
+# ---- crowdai-grader: the runner that connects to a broker and runs the evaluator per job ----
+add_executable(crowdai-grader
+  ${GRADER_DIR}/grader_main.c ${GRADER_DIR}/runner_config.c ${GRADER_DIR}/runner.c
+  ${GRADER_DIR}/runner_job.c ${GRADER_DIR}/runner_report.c)
+target_link_libraries(crowdai-grader PRIVATE crowdai_grader_eval crowdai_client crowdai_http)
+
+# The runner end to end (tests/grader-e2e): the real broker and its private Redis, the real
+# crowdai-grader with real evaluators, participants on socket.io-client.
+add_test(NAME grader_e2e
+         COMMAND node --test --test-concurrency=1 tests/grader-e2e/
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(grader_e2e PROPERTIES
+  ENVIRONMENT "BROKER_BIN=$<TARGET_FILE:crowdai-broker>;ADMIN_BIN=$<TARGET_FILE:crowdai-admin>;GRADER_BIN=$<TARGET_FILE:crowdai-grader>"
+  TIMEOUT 600 RUN_SERIAL TRUE)

@@ -1,8 +1,8 @@
-/* An HTTP client for the crowdAI webapp's API on the broker's libuv loop: libcurl's multi
- * interface driven by uv_poll handles (one per socket curl opens) and one uv_timer (curl's
- * timeout), so that no request ever blocks the loop. One multi handle keeps connections to
- * the webapp alive between requests; at most 16 are open at once, and further requests wait
- * their turn inside curl (their deadline runs meanwhile).
+/* An HTTP client for the crowdAI webapp's API on the broker's libuv loop, over the project's
+ * HTTP client (net/http_client: libcurl's multi interface on the loop, so that no request
+ * ever blocks it). One multi handle keeps connections to the webapp alive between requests;
+ * at most 16 are open at once, and further requests wait their turn inside curl (their
+ * deadline runs meanwhile).
  *
  * Every request carries "Authorization: Token token=<token>", has a deadline (timeout_ms
  * from its start, connecting included) and a cap on its response body. Its callback runs

@@ -13,7 +13,7 @@ add_library(crowdai_registry STATIC
   ${REGISTRY_DIR}/reg_webapp.c ${REGISTRY_DIR}/reg_webapp_auth.c
   ${REGISTRY_DIR}/reg_webapp_submit.c ${REGISTRY_DIR}/reg_webapp_update.c
   ${REGISTRY_DIR}/reg_webapp_store.c ${REGISTRY_DIR}/reg_webapp_api.c
-  ${REGISTRY_DIR}/reg_webapp_http.c)
+  ${REGISTRY_DIR}/reg_webapp_http.c $<TARGET_OBJECTS:crowdai_http>)
 target_link_libraries(crowdai_registry
   PUBLIC crowdai_pure PkgConfig::SQLITE PkgConfig::UV PkgConfig::CRYPTO PkgConfig::CURL
          PkgConfig::REG_JANSSON m)
