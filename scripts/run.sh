@@ -2,7 +2,7 @@
 # `make run`: the whole thing on its embedded default. The first run seeds the data directory
 # with a demo challenge, a participant and a grader key (kept in DATA/demo.env, mode 0600);
 # every run prints them, starts the broker (which starts its private redis-server) and the
-# demo grader, and stops both on Ctrl-C.
+# demo grader (crowdai-grader with docs/examples/evaluate_f1.py), and stops both on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/bin
@@ -44,8 +44,11 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 grep -q READY "$data/ready.out" || { echo "run: the broker did not start" >&2; exit 1; }
-CROWDAI_GRADER_KEY=$CROWDAI_GRADER_KEY /usr/bin/python3 demo/demo_grader.py \
-    --url "http://127.0.0.1:$port" --pool demo &
+# The demo grader: crowdai-grader running the example evaluator (macro F1, then accuracy).
+CROWDAI_GRADER_KEY=$CROWDAI_GRADER_KEY "$bin/crowdai-grader" --broker "ws://127.0.0.1:$port" \
+    --pool demo --capacity 2 --name demo-grader --answer demo/answers.csv \
+    --submission-name predictions.csv --workdir "$data/grader" \
+    -- /usr/bin/python3 docs/examples/evaluate_f1.py {submission} {answer} &
 pids+=($!)
 
 cat <<MSG
@@ -54,7 +57,9 @@ crowdai-broker is running on http://127.0.0.1:$port (data in $data/).
   demo challenge:        demo (pool "demo"; F1, then accuracy)
   participant API key:   $CROWDAI_API_KEY
   grader key:            $CROWDAI_GRADER_KEY
-Submit demo/example-predictions.csv as the "data" of a submit (see docs/PROTOCOL.md).
+Submit and watch it graded live, from another terminal:
+  CROWDAI_BROKER=http://127.0.0.1:$port CROWDAI_API_KEY=$CROWDAI_API_KEY \\
+    $bin/crowdai submit demo/example-predictions.csv --challenge demo --wait
 Ctrl-C stops the broker, its redis-server and the demo grader.
 
 MSG
