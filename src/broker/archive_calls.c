@@ -155,39 +155,11 @@ static json_t *no_quota(void)
     return json_pack("{s:n,s:n}", "submissions_remaining", "reset_at");
 }
 
-/* Verifies a call's session token (signature and expiry): 0, or -1 after answering. */
-static int verify(struct sio_socket *sock, long long ack_id, json_t *args,
-                  struct token_claims *claims)
-{
-    const char *token = args ? reply_string(args, "session_token", TOKEN_MAX_LEN) : NULL;
-    if (token == NULL) {
-        reply_error(sock, ack_id, "NO_SESSION",
-                    "This call needs the session_token that authenticate gave you.", NULL);
-        return -1;
-    }
-    enum token_error e = token_verify(svc.b->secret, token, broker_now(), claims);
-    if (e != TOKEN_OK) {
-        reply_error(sock, ack_id, e == TOKEN_EXPIRED ? "SESSION_EXPIRED" : "BAD_SESSION",
-                    token_error_message(e), NULL);
-        return -1;
-    }
-    return 0;
-}
-
 static void on_session(void *ud, int result)
 {
     struct acall *c = ud;
     struct sio_socket *sock = c->ps->sock;
-    if (sock != NULL && result == 0)
-        reply_error(sock, c->ack_id, "SESSION_REVOKED",
-                    "This session ended because your API key was changed or revoked. "
-                    "Authenticate again with your current API key.",
-                    NULL);
-    else if (sock != NULL && result < 0)
-        reply_error(sock, c->ack_id, "REGISTRY_UNAVAILABLE",
-                    "The broker could not check your session just now. Try again in a minute.",
-                    NULL);
-    if (sock == NULL || result != 1) {
+    if (!session_stands(sock, c->ack_id, result)) {
         acall_free(c);
         return;
     }
@@ -359,7 +331,7 @@ static void on_consent(struct sio_socket *sock, const struct sio_event *ev, void
     json_t *args = reply_first_object(ev);
     struct token_claims claims;
     (void)ud;
-    if (verify(sock, ev->ack_id, args, &claims) == 0) {
+    if (session_token_check(svc.b, sock, ev->ack_id, args, &claims) == 0) {
         int ok = 0;
         int64_t id = reply_integer(args, "submission_id", -1, &ok);
         if (ok != 0 || id <= 0) {
@@ -439,7 +411,7 @@ static void on_list(struct sio_socket *sock, const struct sio_event *ev, void *u
     json_t *args = reply_first_object(ev);
     struct token_claims claims;
     (void)ud;
-    if (verify(sock, ev->ack_id, args, &claims) == 0)
+    if (session_token_check(svc.b, sock, ev->ack_id, args, &claims) == 0)
         session_then(acall_new(sock, ev->ack_id, &claims), list_checked_session);
     if (args != NULL)
         json_decref(args);

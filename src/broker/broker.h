@@ -94,6 +94,13 @@ void archive_calls_install(struct broker *b, sio_event_cb plain_submit);
 /* A session token for the participant on the challenge; 0, or -1 if it cannot be made. */
 int participant_session_issue(struct broker *b, int64_t participant_id, const char *challenge_id,
                               char token[TOKEN_MAX_LEN], int64_t *expires_at);
+/* session.c: a participant call's session token, checked at once (0, or -1 after answering
+ * NO_SESSION, BAD_SESSION or SESSION_EXPIRED), then the registry's check_session result:
+ * session_stands answers SESSION_REVOKED or REGISTRY_UNAVAILABLE and returns 0 unless it is 1
+ * and the socket is still there. */
+int session_token_check(const struct broker *b, struct sio_socket *sock, long long ack_id,
+                        json_t *args, struct token_claims *claims);
+int session_stands(struct sio_socket *sock, long long ack_id, int result);
 /* legacy.c: the crowdAI client's protocol (authenticate with API_KEY, execute_function,
  * close_session) on namespace "/". */
 void legacy_install(struct broker *b);

@@ -150,39 +150,10 @@ static void on_authenticate(struct sio_socket *sock, const struct sio_event *ev,
 
 /* ---- shared checks ---- */
 
-/* Verifies the token of a call; on failure answers the ack and returns -1. */
-static int check_token(struct broker *b, struct sio_socket *sock, long long ack_id, json_t *args,
-                       struct token_claims *claims)
-{
-    const char *token = args ? reply_string(args, "session_token", TOKEN_MAX_LEN) : NULL;
-    if (token == NULL) {
-        reply_error(sock, ack_id, "NO_SESSION",
-                    "This call needs the session_token that authenticate gave you.", NULL);
-        return -1;
-    }
-    enum token_error e = token_verify(b->secret, token, broker_now(), claims);
-    if (e != TOKEN_OK) {
-        reply_error(sock, ack_id, e == TOKEN_EXPIRED ? "SESSION_EXPIRED" : "BAD_SESSION",
-                    token_error_message(e), NULL);
-        return -1;
-    }
-    return 0;
-}
-
 static void on_session_checked(void *ud, int result)
 {
     struct pcall *c = ud;
-    struct sio_socket *sock = c->ps->sock;
-    if (sock != NULL && result == 0)
-        reply_error(sock, c->ack_id, "SESSION_REVOKED",
-                    "This session ended because your API key was changed or revoked. "
-                    "Authenticate again with your current API key.",
-                    NULL);
-    else if (sock != NULL && result < 0)
-        reply_error(sock, c->ack_id, "REGISTRY_UNAVAILABLE",
-                    "The broker could not check your session just now. Try again in a minute.",
-                    NULL);
-    if (sock == NULL || result != 1) {
+    if (!session_stands(c->ps->sock, c->ack_id, result)) {
         pcall_free(c);
         return;
     }
@@ -319,7 +290,7 @@ static void on_submit(struct sio_socket *sock, const struct sio_event *ev, void 
     struct broker *b = ud;
     json_t *args = reply_first_object(ev);
     struct token_claims claims;
-    if (check_token(b, sock, ev->ack_id, args, &claims) == 0) {
+    if (session_token_check(b, sock, ev->ack_id, args, &claims) == 0) {
         struct pcall *c = pcall_new(psess_of(sock), ev->ack_id);
         c->claims = claims;
         if (read_submit_args(c, sock, args) != 0)
@@ -359,7 +330,7 @@ static void with_owned(struct sio_socket *sock, const struct sio_event *ev, stru
 {
     json_t *args = reply_first_object(ev);
     struct token_claims claims;
-    if (check_token(b, sock, ev->ack_id, args, &claims) == 0) {
+    if (session_token_check(b, sock, ev->ack_id, args, &claims) == 0) {
         int ok = 0;
         int64_t id = reply_integer(args, "submission_id", -1, &ok);
         if (ok != 0 || id <= 0) {
@@ -481,7 +452,7 @@ static void on_status(struct sio_socket *sock, const struct sio_event *ev, void 
     json_t *args = reply_first_object(ev);
     struct token_claims claims;
     int ok = 0;
-    if (check_token(b, sock, ev->ack_id, args, &claims) == 0) {
+    if (session_token_check(b, sock, ev->ack_id, args, &claims) == 0) {
         int64_t id = reply_integer(args, "submission_id", -1, &ok);
         if (ok != 0 || id <= 0) {
             reply_error(sock, ev->ack_id, "BAD_REQUEST", "submission_id must be a number.", NULL);

@@ -659,9 +659,11 @@ void rq_get(struct rq *q, int64_t submission_id, rq_sub_cb cb, void *ud)
     call_run(q, call, &a, on_get_reply);
 }
 
-void rq_depth(struct rq *q, const char *pool, rq_count_cb cb, void *ud)
+/* A script whose only argument is a pool and whose answer is a count. */
+static void run_pool_count(struct rq *q, enum rq_script script, const char *pool, rq_count_cb cb,
+                           void *ud)
 {
-    struct call *call = call_new(RQ_SCRIPT_DEPTH, ud);
+    struct call *call = call_new(script, ud);
     call->cb.count = cb;
     if (!valid_pool(pool)) {
         call_refuse(q, call, "bad pool", on_count_reply);
@@ -671,6 +673,11 @@ void rq_depth(struct rq *q, const char *pool, rq_count_cb cb, void *ud)
     args_init(&a, q);
     args_str(&a, pool);
     call_run(q, call, &a, on_count_reply);
+}
+
+void rq_depth(struct rq *q, const char *pool, rq_count_cb cb, void *ud)
+{
+    run_pool_count(q, RQ_SCRIPT_DEPTH, pool, cb, ud);
 }
 
 void rq_position(struct rq *q, const char *pool, int64_t submission_id, rq_count_cb cb, void *ud)
@@ -722,14 +729,5 @@ void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], i
 
 void rq_pool_online(struct rq *q, const char *pool, rq_count_cb cb, void *ud)
 {
-    struct call *call = call_new(RQ_SCRIPT_ONLINE, ud);
-    call->cb.count = cb;
-    if (!valid_pool(pool)) {
-        call_refuse(q, call, "bad pool", on_count_reply);
-        return;
-    }
-    struct args a;
-    args_init(&a, q);
-    args_str(&a, pool);
-    call_run(q, call, &a, on_count_reply);
+    run_pool_count(q, RQ_SCRIPT_ONLINE, pool, cb, ud);
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { STEADY_TIMINGS, createEnv, sleep, until } from './harness.mjs';
+import { STEADY_TIMINGS, createEnv, freePort, sleep, until } from './harness.mjs';
 
 const NS = 'IEEEJobFactory';
 const DB = 3;
@@ -16,17 +16,6 @@ let env;
 let gradersRedis;
 let redisPort;
 const who = {};
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.listen(0, '127.0.0.1', () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-        srv.on('error', reject);
-    });
-}
 
 /** A minimal RESP client: one command at a time. */
 class Resp {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -1087,6 +1088,18 @@ export async function createEnv({ brokerArgs = FAST_TIMINGS, seed } = {}) {
         throw err;
     }
     return env;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.listen(0, '127.0.0.1', () => {
+            const { port } = srv.address();
+            srv.close(() => resolve(port));
+        });
+        srv.on('error', reject);
+    });
 }
 
 /** A client_submission_id unique in this run. */

@@ -8,23 +8,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Broker, Env, STEADY_TIMINGS, ScriptedGrader, assertScoredOnce, cid, sleep, until } from './harness.mjs';
+import { Broker, Env, STEADY_TIMINGS, ScriptedGrader, assertScoredOnce, cid, freePort, sleep, until } from './harness.mjs';
 
 let env;
 let redis;
 let brokerB;
 const who = {};
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.listen(0, '127.0.0.1', () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-        srv.on('error', reject);
-    });
-}
 
 async function startRedis(dir) {
     const port = await freePort();
