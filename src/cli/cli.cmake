@@ -11,6 +11,7 @@ add_executable(crowdai
   ${CLI_DIR}/cli_json.c ${CLI_DIR}/cli_out.c ${CLI_DIR}/cli_report.c ${CLI_DIR}/cli_hash.c
   ${CLI_DIR}/cli_session.c ${CLI_DIR}/cli_upload.c ${CLI_DIR}/cli_rank.c ${CLI_DIR}/cli_follow.c
   ${CLI_DIR}/cli_command.c ${CLI_DIR}/cli_login.c ${CLI_DIR}/cli_submit.c ${CLI_DIR}/cli_watch.c
-  ${CLI_DIR}/cli_status.c ${CLI_DIR}/cli_cancel.c ${CLI_DIR}/cli_leaderboard.c)
+  ${CLI_DIR}/cli_status.c ${CLI_DIR}/cli_cancel.c ${CLI_DIR}/cli_leaderboard.c
+  ${CLI_DIR}/cli_pack.c ${CLI_DIR}/cli_code.c)
 target_link_libraries(crowdai PRIVATE crowdai_client PkgConfig::CLI_CURL PkgConfig::CLI_JANSSON
                       PkgConfig::CRYPTO)

@@ -27,5 +27,6 @@ int cli_cmd_watch(int argc, char **argv);
 int cli_cmd_status(int argc, char **argv);
 int cli_cmd_cancel(int argc, char **argv);
 int cli_cmd_leaderboard(int argc, char **argv);
+int cli_cmd_code(int argc, char **argv);
 
 #endif

@@ -76,11 +76,19 @@ int cli_hash_file(const char *path, char hex[CLI_HEX_LEN], uint64_t *size)
 void cli_hash_submission_id(const char *file_hex, const char *challenge, long round,
                             char out[CLI_CSID_LEN])
 {
+    cli_hash_submission_id_code(file_hex, NULL, challenge, round, out);
+}
+
+void cli_hash_submission_id_code(const char *file_hex, const char *code_hex, const char *challenge,
+                                 long round, char out[CLI_CSID_LEN])
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
-    char text[256];
+    char text[384];
     int len = snprintf(text, sizeof(text), "crowdai-cli%c%s%c%s%c%ld", 0, file_hex, 0, challenge, 0,
                        round);
+    if (code_hex != NULL)
+        len += snprintf(text + len, sizeof(text) - (size_t)len, "%ccode%c%s", 0, 0, code_hex);
     EVP_Digest(text, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
     memcpy(out, "cli-", 4);
     to_hex(md, mdlen, out + 4);

@@ -15,5 +15,10 @@ int cli_hash_file(const char *path, char hex[CLI_HEX_LEN], uint64_t *size);
  * for "the round that is open". */
 void cli_hash_submission_id(const char *file_hex, const char *challenge, long round,
                             char out[CLI_CSID_LEN]);
+/* The same with the SHA-256 of the packed code (submit --code) covered too:
+ * "cli-" + hex(SHA-256("crowdai-cli\0" file_hex "\0" challenge "\0" round "\0code\0"
+ * code_hex)). code_hex NULL: cli_hash_submission_id. */
+void cli_hash_submission_id_code(const char *file_hex, const char *code_hex, const char *challenge,
+                                 long round, char out[CLI_CSID_LEN]);
 
 #endif

@@ -16,11 +16,14 @@ static const char help[] =
     "\n"
     "Commands:\n"
     "  login                        store the broker URL and your API key\n"
-    "  submit FILE --challenge ID   upload FILE and submit it (--wait: follow the grading)\n"
+    "  submit FILE --challenge ID   upload FILE and submit it (--wait: follow the grading;\n"
+    "                               --code DIR [--consent]: send the code in DIR too)\n"
     "  watch ID                     follow a submission's grading live\n"
     "  status ID                    a submission's state, score and rank\n"
     "  cancel ID                    cancel a queued or running submission\n"
     "  leaderboard CHALLENGE        a challenge's leaderboard\n"
+    "  code consent ID              consent to the archiving of a submission's code\n"
+    "  code list --challenge ID     your submissions with code and their archive state\n"
     "\n"
     "Options of every command:\n"
     "  --broker URL    the broker (default: from 'crowdai login', or CROWDAI_BROKER)\n"
@@ -42,6 +45,7 @@ struct command {
 static const struct command commands[] = {
     {"login", cli_cmd_login},   {"submit", cli_cmd_submit}, {"watch", cli_cmd_watch},
     {"status", cli_cmd_status}, {"cancel", cli_cmd_cancel}, {"leaderboard", cli_cmd_leaderboard},
+    {"code", cli_cmd_code},
 };
 
 static const struct command *find(const char *name)

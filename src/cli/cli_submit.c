@@ -13,22 +13,29 @@
 #include "cli/cli_follow.h"
 #include "cli/cli_hash.h"
 #include "cli/cli_json.h"
+#include "cli/cli_pack.h"
 #include "cli/cli_record.h"
 #include "cli/cli_report.h"
 #include "cli/cli_upload.h"
 
 static const char help[] =
     "Usage: crowdai submit FILE --challenge ID [--round N] [--description TEXT] [--wait]\n"
+    "                      [--code DIR [--consent]]\n"
     "\n"
-    "Uploads FILE and submits it to challenge ID. The same file for the same challenge and\n"
-    "round is always the same submission: running the command again (after a dropped\n"
-    "connection, say) finds the submission already made instead of making a second one.\n"
+    "Uploads FILE and submits it to challenge ID. The same file (and code) for the same\n"
+    "challenge and round is always the same submission: running the command again (after a\n"
+    "dropped connection, say) finds the submission already made instead of making a second\n"
+    "one.\n"
     "\n"
     "Options:\n"
     "  --challenge ID               the challenge (required)\n"
     "  --round N                    the round (default: the round open now)\n"
     "  --description TEXT           a note kept with the submission (at most 500 bytes)\n"
     "  --wait                       follow the grading live; end with the score and your rank\n"
+    "  --code DIR                   send the code in DIR with the submission (packed with tar\n"
+    "                               as a .tar.gz); the broker checks it before submitting\n"
+    "  --consent                    with --code: consent to the code's archiving (see\n"
+    "                               'crowdai code --help'; consent can also be given later)\n"
     "  --timeout SECONDS            with --wait, stop watching after this long (default 86400)\n"
     "  --reconnect-timeout SECONDS  give up after this long without the broker (default 120)\n"
     "  --broker URL                 the broker (default: from 'crowdai login')\n"
@@ -37,7 +44,8 @@ static const char help[] =
     "\n"
     "Without --wait it prints the submission id; follow it with 'crowdai watch ID'.\n"
     "Exit status: 0 submitted (with --wait: graded), 1 grading failed, 2 refused by the\n"
-    "broker, 3 connection failure, 4 FILE cannot be read, 64 usage error, 130 Ctrl-C.\n";
+    "broker (also: code refused), 3 connection failure, 4 FILE cannot be read or DIR packed,\n"
+    "64 usage error, 130 Ctrl-C.\n";
 
 struct submit_args {
     const char *file;
@@ -47,8 +55,22 @@ struct submit_args {
     long timeout_s;
     long reconnect_s;
     int wait;
+    const char *code_dir; /* --code */
+    int consent;          /* --consent */
     char sha256[CLI_HEX_LEN];
     uint64_t size;
+    struct cli_pack pack; /* the packed code, while it exists */
+    char code_sha256[CLI_HEX_LEN];
+    uint64_t code_size;
+};
+
+/* One file to upload: the submission file, or the packed code. */
+struct upload_item {
+    const char *path;  /* what is read */
+    const char *label; /* "file" of the JSON line, and the name in text */
+    const char *sha256;
+    uint64_t size;
+    int code;
 };
 
 /* The upload's view: the progress bar, and the loop kept running (heartbeats, Ctrl-C). */
@@ -88,15 +110,15 @@ static int on_upload_progress(void *ud, uint64_t sent, uint64_t total)
     return 0;
 }
 
-/* Uploads the file; sets file_key. A session the broker no longer takes gets one new
+/* Uploads the item; sets file_key. A session the broker no longer takes gets one new
  * authenticate. */
-static int upload(struct cli_command *c, const struct submit_args *a, char *file_key, size_t n)
+static int upload(struct cli_command *c, const struct upload_item *a, char *file_key, size_t n)
 {
-    const char *slash = strrchr(a->file, '/');
-    struct upload_view view = {c, slash != NULL ? slash + 1 : a->file, -1};
+    const char *slash = strrchr(a->label, '/');
+    struct upload_view view = {c, a->code || slash == NULL ? a->label : slash + 1, -1};
     struct cli_upload u = {.broker = c->settings.broker,
                            .token = c->session.token,
-                           .path = a->file,
+                           .path = a->path,
                            .size = a->size,
                            .progress = on_upload_progress,
                            .ud = &view};
@@ -122,14 +144,17 @@ static int upload(struct cli_command *c, const struct submit_args *a, char *file
         return rc;
     snprintf(file_key, n, "%s", u.file_key);
     if (c->out.json) {
-        json_t *line = json_pack("{s:s,s:I,s:s,s:s}", "file", a->file, "size", (json_int_t)u.stored,
-                                 "sha256", u.sha256, "file_key", u.file_key);
+        json_t *line = json_pack("{s:s,s:I,s:s,s:s}", "file", a->label, "size",
+                                 (json_int_t)u.stored, "sha256", u.sha256, "file_key", u.file_key);
+        if (a->code)
+            json_object_set_new(line, "code", json_true());
         cli_out_json(&c->out, "upload", line);
         json_decref(line);
     } else {
         char size[32];
         human_size(u.stored, size, sizeof(size));
-        cli_out_text(&c->out, "Uploaded %s (%s).", view.name, size);
+        cli_out_text(&c->out, a->code ? "Uploaded the code of %s (%s)." : "Uploaded %s (%s).",
+                     view.name, size);
     }
     return 0;
 }
@@ -169,18 +194,27 @@ static void say_submitted(struct cli_command *c, const struct submit_args *a, js
         cli_out_text(&c->out, "Submissions left in this period: %" PRId64 "%s%s.", left,
                      reset != NULL ? "; more after " : "", when);
     }
+    if (a->code_dir != NULL && !a->consent)
+        cli_out_text(
+            &c->out,
+            "Your code is kept but not archived; to consent: crowdai code consent %" PRId64, id);
     if (!a->wait)
         cli_out_text(&c->out, "Follow its grading with: crowdai watch %" PRId64, id);
 }
 
-/* Submits the uploaded file; *ack gets the broker's answer. */
+/* Submits the uploaded file (and code, code_key not NULL); *ack gets the broker's answer. */
 static int submit(struct cli_command *c, const struct submit_args *a, const char *file_key,
-                  json_t **ack)
+                  const char *code_key, json_t **ack)
 {
     char csid[CLI_CSID_LEN];
-    cli_hash_submission_id(a->sha256, a->challenge, a->round, csid);
+    cli_hash_submission_id_code(a->sha256, a->code_dir != NULL ? a->code_sha256 : NULL,
+                                a->challenge, a->round, csid);
     json_t *args = json_pack("{s:s,s:s,s:s}", "challenge_id", a->challenge, "client_submission_id",
                              csid, "file_key", file_key);
+    if (code_key != NULL) {
+        json_object_set_new(args, "code_key", json_string(code_key));
+        json_object_set_new(args, "code_consent", json_boolean(a->consent));
+    }
     if (a->round > 0)
         json_object_set_new(args, "round", json_integer(a->round));
     if (a->description != NULL)
@@ -202,15 +236,20 @@ static int submit(struct cli_command *c, const struct submit_args *a, const char
 
 static int run(struct cli_command *c, struct submit_args *a)
 {
-    char file_key[80];
+    char file_key[80], code_key[80];
     json_t *ack = NULL;
+    struct upload_item file = {a->file, a->file, a->sha256, a->size, 0};
+    struct upload_item code = {a->pack.path, a->code_dir, a->code_sha256, a->code_size, 1};
     int rc = cli_command_connect(c, a->reconnect_s);
     if (rc == 0)
         rc = cli_command_authenticate(c, a->challenge);
     if (rc == 0)
-        rc = upload(c, a, file_key, sizeof(file_key));
+        rc = upload(c, &file, file_key, sizeof(file_key));
+    if (rc == 0 && a->code_dir != NULL)
+        rc = upload(c, &code, code_key, sizeof(code_key));
+    cli_pack_remove(&a->pack);
     if (rc == 0)
-        rc = submit(c, a, file_key, &ack);
+        rc = submit(c, a, file_key, a->code_dir != NULL ? code_key : NULL, &ack);
     if (rc != 0 || !a->wait) {
         json_decref(ack);
         return rc;
@@ -239,6 +278,8 @@ int cli_cmd_submit(int argc, char **argv)
         {"wait", CLI_OPT_FLAG, &a.wait, 0, 0, 0},
         {"timeout", CLI_OPT_NUMBER, &a.timeout_s, 1, 30L * 86400, 0},
         {"reconnect-timeout", CLI_OPT_NUMBER, &a.reconnect_s, 1, 86400, 0},
+        {"code", CLI_OPT_TEXT, &a.code_dir, 0, 0, 4000},
+        {"consent", CLI_OPT_FLAG, &a.consent, 0, 0, 0},
         {NULL, CLI_OPT_FLAG, NULL, 0, 0, 0},
     };
     struct cli_command_line cl = {"submit", opts, &c.common, &a.file, 1, 0};
@@ -257,8 +298,23 @@ int cli_cmd_submit(int argc, char **argv)
                 strerror(errno));
         return CLI_EXIT_LOCAL;
     }
+    if (a.consent && a.code_dir == NULL)
+        return cli_usage_error("submit", "--consent goes with --code DIR.");
     int rc = cli_command_setup(&c, 1);
     if (rc != 0)
         return rc;
-    return cli_command_end(&c, run(&c, &a));
+    if (a.code_dir != NULL) {
+        rc = cli_pack_dir(&a.pack, a.code_dir);
+        if (rc == 0 && cli_hash_file(a.pack.path, a.code_sha256, &a.code_size) != 0) {
+            snprintf(a.pack.problem, sizeof(a.pack.problem), "Cannot read the packed code: %s.",
+                     strerror(errno));
+            cli_pack_remove(&a.pack);
+            rc = CLI_EXIT_LOCAL;
+        }
+        if (rc != 0)
+            return cli_report_problem(&c.out, rc, a.pack.problem);
+    }
+    rc = cli_command_end(&c, run(&c, &a));
+    cli_pack_remove(&a.pack);
+    return rc;
 }
