@@ -417,6 +417,36 @@ static void on_list(struct sio_socket *sock, const struct sio_event *ev, void *u
         json_decref(args);
 }
 
+struct has_commit {
+    int found;
+};
+
+static void on_row_committed(void *ud, const struct archive_row *r)
+{
+    struct has_commit *h = ud;
+    if (r->consent_at > 0 && r->commit_sha[0] != '\0')
+        h->found = 1;
+}
+
+json_t *archive_code_link(const char *challenge_id, int64_t participant_id)
+{
+    struct archive_settings st;
+    struct has_commit h = {0};
+    if (svc_ready() != 0 || archive_store_settings(svc.db, challenge_id, &st) != 0 ||
+        st.published_at == 0 || (st.github_repo[0] == '\0' && st.public_url[0] == '\0'))
+        return NULL;
+    if (archive_store_list(svc.db, challenge_id, participant_id, on_row_committed, &h) < 0 ||
+        !h.found)
+        return NULL;
+    char branch[64], url[700];
+    snprintf(branch, sizeof(branch), "participant/%" PRId64, participant_id);
+    if (st.github_repo[0] != '\0')
+        snprintf(url, sizeof(url), "https://github.com/%s/tree/%s", st.github_repo, branch);
+    else
+        snprintf(url, sizeof(url), "%s", st.public_url);
+    return json_pack("{s:s,s:s}", "url", url, "branch", branch);
+}
+
 void archive_calls_install(struct broker *b, sio_event_cb plain_submit)
 {
     memset(&svc, 0, sizeof(svc));

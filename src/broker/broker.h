@@ -91,6 +91,9 @@ int64_t broker_now(void);
 void participant_install(struct broker *b);
 /* archive_calls.c: the code archive's participant calls; plain_submit answers submits. */
 void archive_calls_install(struct broker *b, sio_event_cb plain_submit);
+/* Where a participant's archived code of a challenge is published ({url, branch}, a new
+ * reference), or NULL: not published, or no consented commit. */
+json_t *archive_code_link(const char *challenge_id, int64_t participant_id);
 /* A session token for the participant on the challenge; 0, or -1 if it cannot be made. */
 int participant_session_issue(struct broker *b, int64_t participant_id, const char *challenge_id,
                               char token[TOKEN_MAX_LEN], int64_t *expires_at);

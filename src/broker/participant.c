@@ -513,6 +513,8 @@ static void on_leaderboard_row(void *ud, const struct reg_leaderboard_row *row, 
                       "score", row->score, "submissions", row->submissions, "best_at", best);
         json_object_set_new(r, "score_secondary",
                             row->has_secondary ? json_real(row->score_secondary) : json_null());
+        json_t *code = archive_code_link(c->challenge.id, row->participant_id);
+        json_object_set_new(r, "code", code != NULL ? code : json_null());
         json_array_append_new(c->rows, r);
         return;
     }

@@ -242,11 +242,18 @@ test('at the end of the challenge only consenting participants are pushed to the
     await rowUntil(a, yes, (r) => r.state === 'ARCHIVED' && r.score === 3);
     await rowUntil(b, no, (r) => r.state === 'NO_CONSENT');
     assert.equal(git(pub, 'for-each-ref'), '');
+    const before = await a.leaderboard('ending');
+    assert.equal(before.rows.find((r) => r.submission_id === yes).code, null, 'no link before publishing');
     await env.admin('round', 'update', 'ending', '1', '--end', isoIn(-1000));
     await until(() => git(pub, 'for-each-ref', '--format=%(refname)') ===
         `refs/heads/participant/${who.alice.id}\nrefs/notes/scores\nrefs/tags/submission/${yes}\n`, { ...SLOW, what: 'publishing at the end' });
     assert.equal(git(pub, 'show', `submission/${yes}:a.py`), 'a\n');
     assert.equal(JSON.parse(await env.admin('archive', 'list', 'ending', '--json')).published, true);
+    // The leaderboard links to the published code of the consenting participant only.
+    const board = await a.leaderboard('ending');
+    const rowOf = (id) => board.rows.find((r) => r.submission_id === id);
+    assert.deepEqual(rowOf(yes).code, { url: `file://${pub}`, branch: `participant/${who.alice.id}` });
+    assert.equal(rowOf(no).code, null);
 });
 
 test('an https-style remote gets the token as x-access-token; a wrong token keeps commits waiting', async () => {
