@@ -53,6 +53,7 @@ struct rq_conn {
     size_t loads_left; /* SCRIPT LOAD replies still expected */
     uint64_t connect_deadline;
     unsigned retries; /* failed attempts since the last success */
+    int ever_ready;   /* connected once: failures before that are a start-up race */
     uint64_t rng;
     rq_conn_message_cb on_message;
     void *message_ud;
@@ -236,10 +237,13 @@ static const char *conn_where(const struct rq_conn *c)
     return c->host != NULL ? c->host : c->unix_path;
 }
 
-/* The first failure after a success is a warning; the retries that follow are debug. */
+/* The first failure after a success is a warning, the retries that follow are debug. Before
+ * the first success (Redis may be starting at the same time) the warning waits for the fifth
+ * failed attempt. */
 static void log_connect_failed(const struct rq_conn *c, const char *why)
 {
-    enum log_level level = c->retries == 0 ? LOG_WARN : LOG_DEBUG;
+    unsigned warn_at = c->ever_ready ? 0 : 4;
+    enum log_level level = c->retries == warn_at ? LOG_WARN : LOG_DEBUG;
     log_at(level, "rq", "redis connect failed: conn=%s at=%s port=%d retries=%u error=\"%s\"",
            c->name, conn_where(c), c->cfg.port, c->retries, why != NULL ? why : "");
 }
@@ -365,6 +369,7 @@ static void become_ready(struct rq_conn *c)
 {
     c->state = CONN_READY;
     c->retries = 0;
+    c->ever_ready = 1;
     log_info("rq", "redis connection ready: conn=%s at=%s port=%d scripts=%zu", c->name,
              conn_where(c), c->cfg.port, c->cfg.nscripts);
     if (c->channel != NULL) {
