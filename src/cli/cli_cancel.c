@@ -101,13 +101,8 @@ int cli_cmd_cancel(int argc, char **argv)
     }
     if (cl.n_positional != 1 || cli_parse_id(id_text, &id) != 0)
         return cli_usage_error("cancel", "give the submission ID (a number) to cancel.");
-    int rc = cli_command_setup(&c, 1);
-    if (rc == 0)
-        rc = cli_command_challenge_of(&c, challenge_flag, id, challenge, sizeof(challenge));
-    if (rc == 0)
-        rc = cli_command_connect(&c, CLI_RECONNECT_DEFAULT_S);
-    if (rc == 0)
-        rc = cli_command_authenticate(&c, challenge);
+    int rc = cli_command_open_submission(&c, challenge_flag, id, CLI_RECONNECT_DEFAULT_S, challenge,
+                                         sizeof(challenge));
     if (rc == 0)
         rc = cancel(&c, id);
     return cli_command_end(&c, rc);

@@ -137,13 +137,8 @@ static int run_consent(int argc, char **argv)
         return CLI_EXIT_USAGE;
     if (cl.n_positional != 1 || cli_parse_id(id_text, &id) != 0)
         return cli_usage_error("code consent", "give the submission ID (a number).");
-    int rc = cli_command_setup(&c, 1);
-    if (rc == 0)
-        rc = cli_command_challenge_of(&c, challenge_flag, id, challenge, sizeof(challenge));
-    if (rc == 0)
-        rc = cli_command_connect(&c, CLI_RECONNECT_DEFAULT_S);
-    if (rc == 0)
-        rc = cli_command_authenticate(&c, challenge);
+    int rc = cli_command_open_submission(&c, challenge_flag, id, CLI_RECONNECT_DEFAULT_S, challenge,
+                                         sizeof(challenge));
     if (rc == 0)
         rc = consent(&c, challenge, id);
     return cli_command_end(&c, rc);

@@ -81,3 +81,16 @@ int cli_command_end(struct cli_command *c, int status)
     c->connected = 0;
     return status;
 }
+
+int cli_command_open_submission(struct cli_command *c, const char *challenge_flag, long long id,
+                                long reconnect_timeout_s, char *challenge, size_t len)
+{
+    int rc = cli_command_setup(c, 1);
+    if (rc == 0)
+        rc = cli_command_challenge_of(c, challenge_flag, id, challenge, len);
+    if (rc == 0)
+        rc = cli_command_connect(c, reconnect_timeout_s);
+    if (rc == 0)
+        rc = cli_command_authenticate(c, challenge);
+    return rc;
+}

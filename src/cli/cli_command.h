@@ -35,6 +35,10 @@ int cli_command_authenticate(struct cli_command *c, const char *challenge);
  * submissions. Returns 0, or CLI_EXIT_USAGE after saying to use --challenge. */
 int cli_command_challenge_of(struct cli_command *c, const char *flag, long long id, char *out,
                              size_t n);
+/* What every command about one submission does first: the settings, the submission's
+ * challenge, the connection, authentication. Returns 0 or an exit status. */
+int cli_command_open_submission(struct cli_command *c, const char *challenge_flag, long long id,
+                                long reconnect_timeout_s, char *challenge, size_t len);
 /* Reports rc (a session result: refusal, problem, Ctrl-C) and returns it. */
 int cli_command_fail(struct cli_command *c, int rc);
 /* Disconnects and frees; returns status. */

@@ -47,13 +47,8 @@ int cli_cmd_watch(int argc, char **argv)
     }
     if (cl.n_positional != 1 || cli_parse_id(id_text, &id) != 0)
         return cli_usage_error("watch", "give the submission ID (a number) to watch.");
-    int rc = cli_command_setup(&c, 1);
-    if (rc == 0)
-        rc = cli_command_challenge_of(&c, challenge_flag, id, challenge, sizeof(challenge));
-    if (rc == 0)
-        rc = cli_command_connect(&c, reconnect_s);
-    if (rc == 0)
-        rc = cli_command_authenticate(&c, challenge);
+    int rc = cli_command_open_submission(&c, challenge_flag, id, reconnect_s, challenge,
+                                         sizeof(challenge));
     if (rc == 0) {
         struct cli_follow f;
         cli_follow_init(&f, &c.session, &c.out, challenge, id, (uint64_t)timeout_s * 1000);
