@@ -9,7 +9,8 @@ build_pkgs=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev l
             libhiredis-dev libjansson-dev libcurl4-openssl-dev redis-server python3-socketio
             python3-websocket python3-requests libgit2-dev zlib1g-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format python3-socketio python3-engineio
-           python3-websocket python3-requests procps openssl tmux git)
+           python3-websocket python3-requests procps openssl tmux git
+           openssh-server)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-test}" = test ]; then

@@ -51,11 +51,11 @@ static int set_int(struct admin *a, const struct admin_args *args, const char *o
 
 int admin_archive_set(struct admin *a, const struct admin_args *args)
 {
-    static const char *const text[][2] = {{"remote", "remote_url"},
-                                          {"token-file", "token_file"},
-                                          {"public-remote", "public_url"},
-                                          {"github", "github_repo"},
-                                          {"github-api", "github_api"}};
+    static const char *const text[][2] = {
+        {"remote", "remote_url"},        {"token-file", "token_file"},
+        {"ssh-key", "ssh_key_file"},     {"known-hosts", "known_hosts_file"},
+        {"public-remote", "public_url"}, {"github", "github_repo"},
+        {"github-api", "github_api"}};
     int rc = challenge_exists(a, args->pos[0]);
     for (size_t i = 0; rc == ADMIN_OK && i < sizeof(text) / sizeof(text[0]); i++)
         rc = set_text(a, args, text[i][0], text[i][1]);

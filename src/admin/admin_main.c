@@ -104,9 +104,12 @@ static const struct admin_cmd commands[] = {
      "redis=", 1, 1, admin_queue_regrade},
     {"archive set", "CHALLENGE [options]",
      "set a challenge's code archive: remote, publishing, limits (only the options given)",
-     "  --remote URL            where commits are pushed: a path, file://, or https:// (private\n"
-     "                          while the challenge runs); '' for none\n"
+     "  --remote URL            where commits are pushed: a path, file://, https:// or\n"
+     "                          ssh://user@host[:port]/path (private while the challenge runs);\n"
+     "                          '' for none\n"
      "  --token-file FILE       file holding the token for an https remote and for GitHub\n"
+     "  --ssh-key FILE          the private key (no passphrase) for an ssh:// remote\n"
+     "  --known-hosts FILE      the known_hosts file the ssh:// remote's host key must be in\n"
      "  --github OWNER/REPO     the remote is this GitHub repository: publishing makes it public\n"
      "  --github-api URL        GitHub's REST API (default https://api.github.com)\n"
      "  --public-remote URL     otherwise, publishing pushes consenting participants' branches\n"
@@ -115,8 +118,8 @@ static const struct admin_cmd commands[] = {
      "  --max-file-size BYTES   largest file in a code archive (default 10485760)\n"
      "  --max-files N           files in a code archive (default 1000)\n"
      "  --max-total BYTES       bytes of all files of a code archive (default 104857600)\n",
-     "remote= token-file= github= github-api= public-remote= publish-at-end= max-file-size= "
-     "max-files= max-total=",
+     "remote= token-file= ssh-key= known-hosts= github= github-api= public-remote= "
+     "publish-at-end= max-file-size= max-files= max-total=",
      1, 1, admin_archive_set},
     {"archive list", "CHALLENGE [--json]", "show what a challenge's code archive holds",
      "  --json   print JSON\n", "json", 1, 1, admin_archive_list},

@@ -215,7 +215,8 @@ static int push_challenge(sqlite3 *db, const struct archive_env *env, const char
         return 0;
     read_token(&s, token, sizeof(token));
     archive_repo_path(env, challenge_id, repo, sizeof(repo));
-    int rc = archive_git_push(repo, s.remote_url, token, NULL, 0, env->stop, err, errlen);
+    int rc = archive_git_push(repo, s.remote_url, token, s.ssh_key_file, s.known_hosts_file, NULL,
+                              0, env->stop, err, errlen);
     memset(token, 0, sizeof(token));
     log_info("archive", "push challenge=%s %s%s", challenge_id,
              rc == 0 ? "ok" : "failed: ", rc == 0 ? "" : err);
@@ -360,8 +361,8 @@ static int push_public(sqlite3 *db, const struct archive_env *env, const struct 
     }
     refs_add(&refs, "refs/notes/scores");
     archive_repo_path(env, s->challenge_id, repo, sizeof(repo));
-    int rc = archive_git_push(repo, s->public_url, token, (const char *const *)refs.names, refs.n,
-                              env->stop, err, errlen);
+    int rc = archive_git_push(repo, s->public_url, token, s->ssh_key_file, s->known_hosts_file,
+                              (const char *const *)refs.names, refs.n, env->stop, err, errlen);
     for (size_t i = 0; i < refs.n; i++)
         free(refs.names[i]);
     free(refs.names);

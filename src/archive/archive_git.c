@@ -248,16 +248,192 @@ int archive_git_note(const char *repo_path, const char *sha, const char *text, i
 
 struct push_state {
     const char *token;
+    const char *ssh_key, *known_hosts;
+    char host[256];
+    int port;
     volatile int *stop;
     int tried_credentials;
     char rejected[256];
+    char host_error[384];
 };
+
+/* The host and port of an ssh remote: ssh://[user@]host[:port]/path or [user@]host:path
+ * (port 22). 0, or -1 when url is neither. */
+static int ssh_host(const char *url, char *host, size_t hostlen, int *port)
+{
+    const char *p;
+    int scp = 0;
+    if (strncmp(url, "ssh://", 6) == 0) {
+        p = url + 6;
+    } else if (strstr(url, "://") == NULL && strchr(url, ':') != NULL && url[0] != '/') {
+        p = url;
+        scp = 1;
+    } else {
+        return -1;
+    }
+    const char *at = strchr(p, '@');
+    const char *end = p + strcspn(p, scp ? ":" : ":/");
+    if (at != NULL && at < end) {
+        p = at + 1;
+        end = p + strcspn(p, scp ? ":" : ":/");
+    }
+    *port = 22;
+    if (p[0] == '[') { /* ssh://[::1]:2222/... */
+        const char *close = strchr(p, ']');
+        if (close == NULL)
+            return -1;
+        p++;
+        end = close;
+    }
+    size_t len = (size_t)(end - p);
+    if (len == 0 || len >= hostlen)
+        return -1;
+    memcpy(host, p, len);
+    host[len] = '\0';
+    const char *after = end + (*end == ']');
+    if (!scp && *after == ':')
+        *port = atoi(after + 1);
+    if (*port <= 0 || *port > 65535)
+        *port = 22;
+    return 0;
+}
+
+static int base64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes base64 text (stopping at '=' or the end); the length, or -1 when invalid. */
+static long base64_decode(const char *in, unsigned char *out, size_t outlen)
+{
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (const char *p = in; *p != '\0' && *p != '='; p++) {
+        int v = base64_value(*p);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n == outlen)
+                return -1;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return (long)n;
+}
+
+/* Whether a known_hosts host pattern list (comma-separated) names host:port exactly. */
+static int hosts_match(const char *list, const char *host, int port)
+{
+    char want[300];
+    if (port == 22)
+        snprintf(want, sizeof(want), "%s", host);
+    else
+        snprintf(want, sizeof(want), "[%s]:%d", host, port);
+    size_t wlen = strlen(want);
+    for (const char *p = list; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == wlen && strncmp(p, want, len) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+/* 1 when the known_hosts file has key (the raw host key) for host:port, 0 when it does not
+ * (why in ps->host_error), -1 when it cannot be read. */
+static int known_host(struct push_state *ps, const unsigned char *key, size_t keylen)
+{
+    FILE *f = fopen(ps->known_hosts, "re");
+    if (f == NULL) {
+        snprintf(ps->host_error, sizeof(ps->host_error),
+                 "ssh host key of %s:%d not checked: cannot read the known_hosts file %s", ps->host,
+                 ps->port, ps->known_hosts);
+        return -1;
+    }
+    char line[8192];
+    unsigned char *decoded = xmalloc(sizeof(line));
+    int listed = 0, match = 0;
+    while (!match && fgets(line, sizeof(line), f) != NULL) {
+        char *save = NULL;
+        char *hosts = strtok_r(line, " \t\r\n", &save);
+        if (hosts == NULL || hosts[0] == '#' || hosts[0] == '@')
+            continue;
+        char *type = strtok_r(NULL, " \t\r\n", &save);
+        char *b64 = strtok_r(NULL, " \t\r\n", &save);
+        if (type == NULL || b64 == NULL || !hosts_match(hosts, ps->host, ps->port))
+            continue;
+        listed = 1;
+        long n = base64_decode(b64, decoded, sizeof(line));
+        match = n >= 0 && (size_t)n == keylen && memcmp(decoded, key, keylen) == 0;
+    }
+    free(decoded);
+    fclose(f);
+    if (!match)
+        snprintf(ps->host_error, sizeof(ps->host_error),
+                 listed ? "ssh host key of %s:%d does not match the known_hosts file %s"
+                        : "ssh host key of %s:%d is not in the known_hosts file %s",
+                 ps->host, ps->port, ps->known_hosts);
+    return match;
+}
+
+/* ssh remotes: the host key must be in the configured known_hosts file (never ~/.ssh). */
+static int on_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+    struct push_state *ps = payload;
+    (void)valid, (void)host;
+    if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+        return GIT_PASSTHROUGH; /* https: libgit2's own check of the certificate */
+    const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+    if (ps->host[0] == '\0') {
+        snprintf(ps->host_error, sizeof(ps->host_error), "ssh host key: unknown remote host");
+        return GIT_ECERTIFICATE;
+    }
+    if (ps->known_hosts == NULL || ps->known_hosts[0] == '\0') {
+        snprintf(ps->host_error, sizeof(ps->host_error),
+                 "ssh host key of %s:%d not checked: no known_hosts file is set (--known-hosts)",
+                 ps->host, ps->port);
+        return GIT_ECERTIFICATE;
+    }
+    if (!(hk->type & GIT_CERT_SSH_RAW) || hk->hostkey == NULL || hk->hostkey_len == 0) {
+        snprintf(ps->host_error, sizeof(ps->host_error),
+                 "ssh host key of %s:%d not checked: libgit2 gave no raw key", ps->host, ps->port);
+        return GIT_ECERTIFICATE;
+    }
+    return known_host(ps, (const unsigned char *)hk->hostkey, hk->hostkey_len) == 1
+               ? 0
+               : GIT_ECERTIFICATE;
+}
 
 static int on_credentials(git_credential **out, const char *url, const char *user, unsigned types,
                           void *payload)
 {
     struct push_state *ps = payload;
-    (void)url, (void)user;
+    (void)url;
+    if (ps->host[0] != '\0') { /* ssh */
+        if (user == NULL || user[0] == '\0' || ps->ssh_key == NULL || ps->ssh_key[0] == '\0')
+            return GIT_PASSTHROUGH;
+        if (types & GIT_CREDENTIAL_USERNAME)
+            return git_credential_username_new(out, user);
+        if (ps->tried_credentials || !(types & GIT_CREDENTIAL_SSH_KEY))
+            return GIT_PASSTHROUGH;
+        ps->tried_credentials = 1;
+        char pub[600];
+        snprintf(pub, sizeof(pub), "%s.pub", ps->ssh_key);
+        FILE *f = fopen(pub, "re");
+        if (f != NULL)
+            fclose(f);
+        return git_credential_ssh_key_new(out, user, f != NULL ? pub : NULL, ps->ssh_key, NULL);
+    }
     if (ps->token == NULL || ps->token[0] == '\0' || ps->tried_credentials ||
         !(types & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
         return GIT_PASSTHROUGH;
@@ -317,22 +493,26 @@ static void collect_refs(git_repository *repo, const char *const *refs, size_t n
     }
 }
 
-int archive_git_push(const char *repo_path, const char *url, const char *token,
-                     const char *const *refs, size_t nrefs, volatile int *stop, char *err,
-                     size_t errlen)
+int archive_git_push(const char *repo_path, const char *url, const char *token, const char *ssh_key,
+                     const char *known_hosts, const char *const *refs, size_t nrefs,
+                     volatile int *stop, char *err, size_t errlen)
 {
     git_repository *repo;
     if (repo_open(&repo, repo_path, 1, err, errlen) != 0)
         return -1;
     struct refspecs specs = {0};
     collect_refs(repo, refs, nrefs, &specs);
-    struct push_state ps = {.token = token, .stop = stop};
+    struct push_state ps = {
+        .token = token, .ssh_key = ssh_key, .known_hosts = known_hosts, .stop = stop};
+    if (ssh_host(url, ps.host, sizeof(ps.host), &ps.port) != 0)
+        ps.host[0] = '\0';
     git_remote *remote = NULL;
     int rc = 0;
     if (specs.n > 0) {
         git_push_options opts;
         git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
         opts.callbacks.credentials = on_credentials;
+        opts.callbacks.certificate_check = on_certificate;
         opts.callbacks.push_update_reference = on_push_update;
         opts.callbacks.push_transfer_progress = on_push_progress;
         opts.callbacks.payload = &ps;
@@ -346,7 +526,9 @@ int archive_git_push(const char *repo_path, const char *url, const char *token,
         rc = git_remote_create_with_opts(&remote, url, &ro);
         if (rc == 0)
             rc = git_remote_push(remote, &arr, &opts);
-        if (rc != 0)
+        if (rc != 0 && ps.host_error[0] != '\0')
+            snprintf(err, errlen, "push failed: %s", ps.host_error);
+        else if (rc != 0)
             git_fail(err, errlen, "push failed");
         if (rc == 0 && ps.rejected[0] != '\0') {
             snprintf(err, errlen, "the remote refused %s", ps.rejected);

@@ -47,10 +47,13 @@ int archive_git_note(const char *repo_path, const char *sha, const char *text, i
 /* Pushes to url: with refs NULL every participant branch, submission tag and the notes that
  * exist; else exactly the nrefs refs named ("refs/heads/participant/3", ...; those missing
  * locally are skipped). Refs only move forward (never forced): a push is idempotent. token
- * (NULL or "" for none) is the password of user x-access-token over https. stop, once
- * non-zero, aborts the transfer. 0, or -1 with err. */
-int archive_git_push(const char *repo_path, const char *url, const char *token,
-                     const char *const *refs, size_t nrefs, volatile int *stop, char *err,
-                     size_t errlen);
+ * (NULL or "" for none) is the password of user x-access-token over https. ssh remotes
+ * (ssh://user@host[:port]/path or user@host:path) authenticate as the URL's user with the
+ * private key file ssh_key (no passphrase; ssh_key.pub is used when it exists), and the host's
+ * key must be in the known_hosts file (never ~/.ssh): otherwise the push fails with a host-key
+ * error. stop, once non-zero, aborts the transfer. 0, or -1 with err. */
+int archive_git_push(const char *repo_path, const char *url, const char *token, const char *ssh_key,
+                     const char *known_hosts, const char *const *refs, size_t nrefs,
+                     volatile int *stop, char *err, size_t errlen);
 
 #endif

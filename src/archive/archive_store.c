@@ -66,7 +66,8 @@ int64_t archive_backoff_ms(int failures)
 static const char settings_sql[] =
     "SELECT remote_url, token_file, public_url, github_repo, github_api, max_file_bytes,"
     " max_files, max_total_bytes, publish_at_end, changes, pushed_changes, push_failures,"
-    " next_push_at, push_error, COALESCE(published_at, 0), publish_error, next_publish_at"
+    " next_push_at, push_error, COALESCE(published_at, 0), publish_error, next_publish_at,"
+    " ssh_key_file, known_hosts_file"
     " FROM archive_settings WHERE challenge_id = ?";
 
 int archive_store_settings(sqlite3 *db, const char *challenge_id, struct archive_settings *out)
@@ -99,6 +100,8 @@ int archive_store_settings(sqlite3 *db, const char *challenge_id, struct archive
         out->published_at = sqlite3_column_int64(st, 14);
         column_text(st, 15, out->publish_error, sizeof(out->publish_error));
         out->next_publish_at = sqlite3_column_int64(st, 16);
+        column_text(st, 17, out->ssh_key_file, sizeof(out->ssh_key_file));
+        column_text(st, 18, out->known_hosts_file, sizeof(out->known_hosts_file));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -116,10 +119,19 @@ static int ensure_settings(sqlite3 *db, const char *challenge_id)
 
 static int is_setting(const char *column)
 {
-    static const char *const names[] = {
-        "remote_url",     "token_file",     "public_url", "github_repo",
-        "github_api",     "max_file_bytes", "max_files",  "max_total_bytes",
-        "publish_at_end", "published_at",   NULL};
+    static const char *const names[] = {"remote_url",
+                                        "token_file",
+                                        "public_url",
+                                        "github_repo",
+                                        "github_api",
+                                        "max_file_bytes",
+                                        "max_files",
+                                        "max_total_bytes",
+                                        "publish_at_end",
+                                        "published_at",
+                                        "ssh_key_file",
+                                        "known_hosts_file",
+                                        NULL};
     for (int i = 0; names[i] != NULL; i++) {
         if (strcmp(names[i], column) == 0)
             return 1;

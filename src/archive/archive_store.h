@@ -13,10 +13,12 @@
 
 struct archive_settings {
     char challenge_id[64];
-    char remote_url[512];  /* "" = no remote */
-    char token_file[512];  /* a file holding the token for https remotes and GitHub */
-    char public_url[512];  /* where publishing pushes (non-GitHub remotes) */
-    char github_repo[256]; /* "owner/repo": publishing switches it to public */
+    char remote_url[512];       /* "" = no remote */
+    char token_file[512];       /* a file holding the token for https remotes and GitHub */
+    char ssh_key_file[512];     /* ssh:// remotes: the private key (no passphrase) */
+    char known_hosts_file[512]; /* ssh:// remotes: the known_hosts lines the host must match */
+    char public_url[512];       /* where publishing pushes (non-GitHub remotes) */
+    char github_repo[256];      /* "owner/repo": publishing switches it to public */
     char github_api[256];
     struct tar_limits limits;
     int publish_at_end;

@@ -148,6 +148,8 @@ static const char schema_v4[] =
     " challenge_id TEXT PRIMARY KEY,"
     " remote_url TEXT NOT NULL DEFAULT '',"
     " token_file TEXT NOT NULL DEFAULT '',"
+    " ssh_key_file TEXT NOT NULL DEFAULT '',"
+    " known_hosts_file TEXT NOT NULL DEFAULT '',"
     " public_url TEXT NOT NULL DEFAULT '',"
     " github_repo TEXT NOT NULL DEFAULT '',"
     " github_api TEXT NOT NULL DEFAULT 'https://api.github.com',"
