@@ -53,6 +53,27 @@ static void on_depth(void *ud, const char *err, int64_t n)
     free(d);
 }
 
+static void on_online(void *ud, const char *err, int64_t n)
+{
+    struct depth_req *d = ud;
+    if (err == NULL)
+        buf_printf(&d->m->out, "crowdai_graders_online_all{pool=\"%s\"} %lld\n", d->pool,
+                   (long long)n);
+    finish_metrics(d->m);
+    free(d);
+}
+
+/* Asks Redis for one figure of pool. */
+static void ask_pool(struct metrics_req *m, const char *pool,
+                     void (*ask)(struct rq *, const char *, rq_count_cb, void *), rq_count_cb cb)
+{
+    struct depth_req *d = xmalloc(sizeof(*d));
+    d->m = m;
+    snprintf(d->pool, sizeof(d->pool), "%s", pool);
+    m->pending++;
+    ask(m->b->rq, pool, cb, d);
+}
+
 static void on_counts(void *ud, const int64_t *counts)
 {
     static const char *const names[REG_SUB_STATES] = {"queued", "running", "complete",
@@ -93,17 +114,17 @@ static void on_metrics(struct http_conn *hc, const struct http_request *req, voi
                sio_server_client_count(b->sio), rq_connected(b->rq));
     buf_append_str(&m->out, "# HELP crowdai_graders_online Graders connected here, per pool.\n"
                             "# TYPE crowdai_graders_online gauge\n"
+                            "# HELP crowdai_graders_online_all Graders online on every broker "
+                            "sharing this Redis, per pool.\n"
+                            "# TYPE crowdai_graders_online_all gauge\n"
                             "# HELP crowdai_queue_depth Jobs queued, per pool.\n"
                             "# TYPE crowdai_queue_depth gauge\n");
     m->pending = 1;
     for (size_t i = 0; i < b->npools; i++) {
         buf_printf(&m->out, "crowdai_graders_online{pool=\"%s\"} %d\n", b->pools[i],
                    grader_count(b, b->pools[i]));
-        struct depth_req *d = xmalloc(sizeof(*d));
-        d->m = m;
-        snprintf(d->pool, sizeof(d->pool), "%s", b->pools[i]);
-        m->pending++;
-        rq_depth(b->rq, b->pools[i], on_depth, d);
+        ask_pool(m, b->pools[i], rq_depth, on_depth);
+        ask_pool(m, b->pools[i], rq_pool_online, on_online);
     }
     m->pending++;
     b->reg->ops->count_by_state(b->reg, on_counts, m);

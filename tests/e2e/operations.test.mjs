@@ -254,6 +254,7 @@ test('/healthz and /metrics tell what the broker is doing', async () => {
     assert.equal(now.crowdai_grader_reports_total, before.crowdai_grader_reports_total + 2);
     assert.equal(now.crowdai_event_latency_ms_count, before.crowdai_event_latency_ms_count + 2);
     assert.equal(now['crowdai_graders_online{pool="ops-pool"}'], 1);
+    assert.equal(now['crowdai_graders_online_all{pool="ops-pool"}'], 1, 'the shared presence counts it too');
     assert.equal(now['crowdai_queue_depth{pool="ops-pool"}'], 0);
     assert.equal(now.crowdai_redis_up, 1);
     // Submissions by state, from the registry: the one graded here moved from QUEUED/RUNNING

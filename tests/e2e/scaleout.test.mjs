@@ -80,6 +80,10 @@ test('a grader on the other broker counts: no WAITING while it is busy, every ev
         await assertScoredOnce([g], s.submission_id);
     }
     assert.deepEqual(p.types(sub.submission_id), ['ENQUEUED', 'RUNNING', 'PROGRESS_UPDATE', 'INFO', 'COMPLETE']);
+    // /metrics of the broker without graders counts the other broker's grader.
+    const text = await (await fetch(`${env.url}/metrics`)).text();
+    assert.match(text, /^crowdai_graders_online_all\{pool="shared-pool"\} 1$/m);
+    assert.doesNotMatch(text, /^crowdai_graders_online\{pool="shared-pool"\} [1-9]/m);
     await g.close();
 });
 
