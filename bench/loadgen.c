@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_hist.h"
 #include "bench_proc.h"
 
 #define MAX_INFLIGHT   64
@@ -28,10 +29,6 @@
 #define MAX_HTTP_BYTES 16384
 #define MAX_LOGGED     10
 #define WS_GUID        "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-/* Latency histogram: 1 us buckets below 100 ms, then 1 ms buckets up to 60 s. */
-#define HIST_LINEAR_US 100000
-#define HIST_BUCKETS   (HIST_LINEAR_US + 60000)
 
 enum conn_state {
     ST_CONNECTING,  /* TCP connect in progress */
@@ -87,8 +84,7 @@ struct bench {
     size_t msg_tail_len;
     char ack_body[256]; /* ["<payload>"] as the ack must carry it */
     size_t ack_body_len;
-    uint64_t *hist;
-    uint64_t hist_total, max_us;
+    struct bench_hist lat; /* ack latencies */
     uint64_t rng;
     bool measuring; /* the measured window has begun */
     double cpu_at_measure;
@@ -119,39 +115,6 @@ static void raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-}
-
-static void hist_record(struct bench *b, uint64_t ns)
-{
-    uint64_t us = ns / 1000;
-    size_t i;
-    if (us < HIST_LINEAR_US)
-        i = us;
-    else if ((us - HIST_LINEAR_US) / 1000 < HIST_BUCKETS - HIST_LINEAR_US)
-        i = HIST_LINEAR_US + (us - HIST_LINEAR_US) / 1000;
-    else
-        i = HIST_BUCKETS - 1;
-    b->hist[i]++;
-    b->hist_total++;
-    if (us > b->max_us)
-        b->max_us = us;
-}
-
-/* The latency in us below which a fraction q of the samples lie (upper edge of the bucket). */
-static uint64_t hist_percentile(const struct bench *b, double q)
-{
-    if (b->hist_total == 0)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)b->hist_total);
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < HIST_BUCKETS; i++) {
-        seen += b->hist[i];
-        if (seen >= rank)
-            return i < HIST_LINEAR_US ? i + 1 : HIST_LINEAR_US + (i - HIST_LINEAR_US + 1) * 1000;
-    }
-    return b->max_us;
 }
 
 static void conn_fail(struct bench *b, struct conn *c, const char *why)
@@ -309,7 +272,7 @@ static void on_ack(struct bench *b, struct conn *c, const char *p, size_t n, uin
         return;
     }
     if (now >= b->t_measure && now < b->t_end) {
-        hist_record(b, now - s->sent_ns);
+        bench_hist_add(&b->lat, now - s->sent_ns);
         b->acked++;
     }
     s->sent_ns = 0;
@@ -655,9 +618,9 @@ static void print_result(struct bench *b, uint64_t now)
            "server_cpu=%.2f\n",
            b->opt.clients, b->opt.inflight, b->ready, measured, (unsigned long long)b->acked,
            measured > 0 ? (double)b->acked / measured : 0.0,
-           (unsigned long long)hist_percentile(b, 0.50),
-           (unsigned long long)hist_percentile(b, 0.99), (unsigned long long)b->max_us,
-           (unsigned long long)b->errors, lg_cpu, srv_cpu);
+           (unsigned long long)bench_hist_quantile(&b->lat, 0.50),
+           (unsigned long long)bench_hist_quantile(&b->lat, 0.99),
+           (unsigned long long)b->lat.max_us, (unsigned long long)b->errors, lg_cpu, srv_cpu);
 }
 
 static void usage(void)
@@ -755,10 +718,10 @@ int main(int argc, char **argv)
     b->ack_body_len = (size_t)snprintf(b->ack_body, sizeof(b->ack_body), "[\"%s\"]", payload);
 
     b->rng = bench_now_ns() | 1;
-    b->hist = calloc(HIST_BUCKETS, sizeof(*b->hist));
+    int hist_ok = bench_hist_init(&b->lat);
     b->conns = calloc((size_t)b->opt.clients, sizeof(*b->conns));
     b->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (!b->hist || !b->conns || b->epfd < 0) {
+    if (hist_ok != 0 || !b->conns || b->epfd < 0) {
         perror("loadgen: setup");
         return 2;
     }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench_hist.h"
 #include "../bench_proc.h"
 
 #define MAX_PER_PARTICIPANT 8
@@ -33,10 +34,6 @@
 
 /* Progress emit times by submission id: a direct-mapped table, the id kept to detect reuse. */
 #define PROGRESS_SLOTS (1u << 20)
-
-/* Latency histogram: 1 us buckets below 100 ms, then 1 ms buckets up to 60 s. */
-#define HIST_LINEAR_US 100000
-#define HIST_BUCKETS   (HIST_LINEAR_US + 60000)
 
 enum role { ROLE_PARTICIPANT, ROLE_GRADER, ROLE_METRICS };
 
@@ -115,11 +112,6 @@ struct options {
     double connect_timeout_s;
 };
 
-struct hist {
-    uint64_t *buckets;
-    uint64_t total, max_us;
-};
-
 struct progress_mark {
     int64_t sub_id;
     uint64_t at_ns;
@@ -153,7 +145,7 @@ struct bench {
     /* results */
     uint64_t submitted, acked, completed, completed_window, jobs, jobs_window;
     uint64_t errors, logged, missing_progress, refused;
-    struct hist progress_lat, e2e_lat;
+    struct bench_hist progress_lat, e2e_lat;
     struct progress_mark *marks;
     int64_t *acked_ids;
     size_t nacked_ids, acked_ids_cap;
@@ -241,41 +233,6 @@ static void grow_buffer(char **buf, size_t *cap, size_t need)
     }
     *buf = p;
     *cap = n;
-}
-
-/* ---- histograms ---- */
-
-static void hist_add(struct hist *h, uint64_t ns)
-{
-    uint64_t us = ns / 1000;
-    size_t i;
-    if (us < HIST_LINEAR_US)
-        i = us;
-    else if ((us - HIST_LINEAR_US) / 1000 < HIST_BUCKETS - HIST_LINEAR_US)
-        i = HIST_LINEAR_US + (us - HIST_LINEAR_US) / 1000;
-    else
-        i = HIST_BUCKETS - 1;
-    h->buckets[i]++;
-    h->total++;
-    if (us > h->max_us)
-        h->max_us = us;
-}
-
-/* Upper edge (us) of the bucket below which a fraction q of the samples lie. */
-static uint64_t hist_quantile(const struct hist *h, double q)
-{
-    if (h->total == 0)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)h->total);
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->buckets[i];
-        if (seen >= rank)
-            return i < HIST_LINEAR_US ? i + 1 : HIST_LINEAR_US + (i - HIST_LINEAR_US + 1) * 1000;
-    }
-    return h->max_us;
 }
 
 /* ---- a little JSON scanning: only what the broker's compact replies need ---- */
@@ -722,7 +679,7 @@ static void participant_event(struct bench *b, struct conn *c, const char *json,
         if (m->sub_id != sub_id)
             b->missing_progress++;
         else if (in_window(b, now))
-            hist_add(&b->progress_lat, now - m->at_ns);
+            bench_hist_add(&b->progress_lat, now - m->at_ns);
         return;
     }
     if (strcmp(type, "COMPLETE") == 0) {
@@ -732,7 +689,7 @@ static void participant_event(struct bench *b, struct conn *c, const char *json,
         b->completed++;
         if (in_window(b, now)) {
             b->completed_window++;
-            hist_add(&b->e2e_lat, now - s->submitted_ns);
+            bench_hist_add(&b->e2e_lat, now - s->submitted_ns);
         }
         release_slot(b, c, s);
         fill_window(b, now);
@@ -1341,14 +1298,15 @@ static void print_result(struct bench *b)
            (unsigned long long)b->rate_skipped, b->opt.per_participant, open, window,
            (unsigned long long)b->completed_window,
            window > 0 ? (double)b->completed_window / window : 0.0, scores_per_s,
-           (unsigned long long)hist_quantile(&b->progress_lat, 0.50),
-           (unsigned long long)hist_quantile(&b->progress_lat, 0.99),
+           (unsigned long long)bench_hist_quantile(&b->progress_lat, 0.50),
+           (unsigned long long)bench_hist_quantile(&b->progress_lat, 0.99),
            (unsigned long long)b->progress_lat.max_us, (unsigned long long)b->progress_lat.total,
-           (unsigned long long)hist_quantile(&b->e2e_lat, 0.50),
-           (unsigned long long)hist_quantile(&b->e2e_lat, 0.99), (unsigned long long)b->submitted,
-           (unsigned long long)b->acked, (unsigned long long)b->completed, b->in_flight,
-           (unsigned long long)b->refused, (unsigned long long)b->missing_progress,
-           (unsigned long long)b->errors, window > 0 ? (b->cpu_end - b->cpu_start) / window : -1,
+           (unsigned long long)bench_hist_quantile(&b->e2e_lat, 0.50),
+           (unsigned long long)bench_hist_quantile(&b->e2e_lat, 0.99),
+           (unsigned long long)b->submitted, (unsigned long long)b->acked,
+           (unsigned long long)b->completed, b->in_flight, (unsigned long long)b->refused,
+           (unsigned long long)b->missing_progress, (unsigned long long)b->errors,
+           window > 0 ? (b->cpu_end - b->cpu_start) / window : -1,
            proc_cores(&b->broker_cpu, window), proc_cores(&b->redis_cpu, window),
            proc_wait_share(&b->broker_cpu, window), proc_wait_share(&b->redis_cpu, window));
 }

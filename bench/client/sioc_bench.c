@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bench_hist.h"
 #include "bench_proc.h"
 #include "client/sioc.h"
 #include "core/log.h"
@@ -21,9 +22,6 @@
 #define MAX_INFLIGHT 64
 #define MAX_PAYLOAD  200
 #define ARGS_SIZE    (MAX_PAYLOAD + 8)
-/* Latency histogram: 1 us buckets below 100 ms, then 1 ms buckets up to 60 s. */
-#define HIST_LINEAR_US 100000
-#define HIST_BUCKETS   (HIST_LINEAR_US + 60000)
 
 static const char event_name[] = "message-with-ack";
 
@@ -70,47 +68,12 @@ struct bench {
     int closed;
     uint64_t acked;
     uint64_t errors;
-    uint64_t *hist;
-    uint64_t hist_total;
-    uint64_t max_us;
+    struct bench_hist lat; /* ack latencies */
     uint64_t t_measure_ns;
     double measured_s;
     long self_ticks0, self_ticks;
     long srv_ticks0, srv_ticks;
 };
-
-static void hist_record(struct bench *b, uint64_t ns)
-{
-    uint64_t us = ns / 1000;
-    size_t i;
-    if (us < HIST_LINEAR_US)
-        i = us;
-    else if ((us - HIST_LINEAR_US) / 1000 < HIST_BUCKETS - HIST_LINEAR_US)
-        i = HIST_LINEAR_US + (us - HIST_LINEAR_US) / 1000;
-    else
-        i = HIST_BUCKETS - 1;
-    b->hist[i]++;
-    b->hist_total++;
-    if (us > b->max_us)
-        b->max_us = us;
-}
-
-/* The latency in us below which a fraction q of the samples lie (upper edge of the bucket). */
-static uint64_t hist_percentile(const struct bench *b, double q)
-{
-    if (b->hist_total == 0)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)b->hist_total);
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < HIST_BUCKETS; i++) {
-        seen += b->hist[i];
-        if (seen >= rank)
-            return i < HIST_LINEAR_US ? i + 1 : HIST_LINEAR_US + (i - HIST_LINEAR_US + 1) * 1000;
-    }
-    return b->max_us;
-}
 
 static void count_error(struct bench *b, const char *what, const char *detail)
 {
@@ -152,7 +115,7 @@ static void on_ack(struct sioc_socket *s, const char *err, const struct sioc_mes
         count_error(b, "ack with other arguments", reply->args);
     else if (b->phase == PH_MEASURE) {
         b->acked++;
-        hist_record(b, now - sl->sent_ns);
+        bench_hist_add(&b->lat, now - sl->sent_ns);
     }
     emit_slot(sl);
 }
@@ -368,9 +331,9 @@ static void print_result(const struct bench *b)
            "cpu_s_per_100k=%.3f client_cpu=%.2f server_cpu=%.2f\n",
            b->opt.clients, b->opt.inflight, b->joined, b->measured_s, (unsigned long long)b->acked,
            b->measured_s > 0 ? (double)b->acked / b->measured_s : 0.0,
-           (unsigned long long)hist_percentile(b, 0.50),
-           (unsigned long long)hist_percentile(b, 0.99), (unsigned long long)b->max_us,
-           (unsigned long long)b->errors, cpu_s,
+           (unsigned long long)bench_hist_quantile(&b->lat, 0.50),
+           (unsigned long long)bench_hist_quantile(&b->lat, 0.99),
+           (unsigned long long)b->lat.max_us, (unsigned long long)b->errors, cpu_s,
            cpu_s >= 0 && b->acked > 0 ? cpu_s * 1e5 / (double)b->acked : -1.0,
            cpu_s >= 0 ? cpu_s / b->measured_s : -1.0, srv_cpu);
     fflush(stdout);
@@ -384,9 +347,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_set_level(LOG_WARN); /* no line per session opened */
 
-    b->hist = calloc(HIST_BUCKETS, sizeof(*b->hist));
+    int hist_ok = bench_hist_init(&b->lat);
     b->conns = calloc((size_t)b->opt.clients, sizeof(*b->conns));
-    if (b->hist == NULL || b->conns == NULL || uv_loop_init(&b->loop) != 0) {
+    if (hist_ok != 0 || b->conns == NULL || uv_loop_init(&b->loop) != 0) {
         fprintf(stderr, "sioc_bench: out of memory\n");
         return 2;
     }
@@ -431,6 +394,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "sioc_bench: loop not empty at exit (%d of %d clients closed)\n", b->closed,
                 b->opt.clients);
     free(b->conns);
-    free(b->hist);
+    bench_hist_release(&b->lat);
     return b->joined == b->opt.clients && b->errors == 0 ? 0 : 1;
 }
