@@ -47,6 +47,11 @@ static int challenge_numbers(struct admin *a, const struct admin_args *args,
         return rc;
     if (rc == 0)
         c->max_attempts = (int)v;
+    rc = admin_args_int(a, args, "precision", 0, REG_CATALOG_PRECISION_MAX, &v);
+    if (rc == ADMIN_USAGE)
+        return rc;
+    if (rc == 0)
+        c->score_precision = (int)v;
     return 0;
 }
 
@@ -157,8 +162,9 @@ static void challenge_json(const struct reg_challenge *c, int rounds)
     json_score("secondary", c->secondary_name, c->secondary_sort);
     printf(",\"max_upload_bytes\":%lld,\"types\":", (long long)c->max_upload_bytes);
     admin_json_str(stdout, c->accepted_types);
-    printf(",\"time_limit_seconds\":%lld,\"max_attempts\":%d,\"round_count\":%d}",
-           (long long)(c->time_limit_ms / 1000), c->max_attempts, rounds);
+    printf(",\"time_limit_seconds\":%lld,\"max_attempts\":%d,\"precision\":%d,"
+           "\"round_count\":%d}",
+           (long long)(c->time_limit_ms / 1000), c->max_attempts, c->score_precision, rounds);
 }
 
 static void list_challenge(void *ud, const struct reg_challenge *c)
@@ -179,15 +185,17 @@ static void list_challenge(void *ud, const struct reg_challenge *c)
                          reg_catalog_sort_name(c->secondary_sort));
     else
         admin_table_cell(&l->table, "-");
+    admin_table_cell(&l->table, "%d", c->score_precision);
     admin_table_cell(&l->table, "%d", rounds);
     admin_table_cell(&l->table, "%s", c->title);
 }
 
 int admin_challenge_list(struct admin *a, const struct admin_args *args)
 {
-    static const char *const headers[] = {"ID", "POOL", "PRIMARY", "SECONDARY", "ROUNDS", "TITLE"};
+    static const char *const headers[] = {"ID",        "POOL",   "PRIMARY", "SECONDARY",
+                                          "PRECISION", "ROUNDS", "TITLE"};
     struct challenge_listing l = {.a = a, .json = admin_args_flag(args, "json")};
-    admin_table_init(&l.table, 6, headers);
+    admin_table_init(&l.table, 7, headers);
     if (l.json)
         fputs("[", stdout);
     int rc = reg_catalog_challenge_list(a->store, list_challenge, &l);

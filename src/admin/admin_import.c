@@ -263,6 +263,9 @@ static int challenge_numbers(struct import *im, const char *key, const struct me
     } else if (strcmp(key, "max_attempts") == 0) {
         if ((rc = want_int(im, m, 1, 100, &v)) == 0)
             im->c.max_attempts = (int)v;
+    } else if (strcmp(key, "precision") == 0) {
+        if ((rc = want_int(im, m, 0, REG_CATALOG_PRECISION_MAX, &v)) == 0)
+            im->c.score_precision = (int)v;
     } else {
         rc = admin_fail("%s: unknown field %s", im->file, m->path);
     }

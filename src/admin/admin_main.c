@@ -25,15 +25,17 @@ static const struct admin_cmd commands[] = {
      "  --max-upload BYTES          largest upload accepted (default 52428800)\n"
      "  --types .csv,.zip           accepted file extensions (default: any)\n"
      "  --time-limit SECONDS        per grading job (default 600)\n"
-     "  --max-attempts N            deliveries before a job is dead-lettered (default 3)\n",
-     "title= pool= primary= secondary= max-upload= types= time-limit= max-attempts=", 1, 1,
-     admin_challenge_create},
+     "  --max-attempts N            deliveries before a job is dead-lettered (default 3)\n"
+     "  --precision N               digits after the decimal point on leaderboards, 0-12\n"
+     "                              (default 3)\n",
+     "title= pool= primary= secondary= max-upload= types= time-limit= max-attempts= precision=", 1,
+     1, admin_challenge_create},
     {"challenge update", "ID [--title T] [--pool P] [--primary NAME[:asc|desc]] [options]",
      "change a challenge (only the options given)",
      "  Takes the options of 'challenge create'; each one given replaces the stored value.\n"
      "  --secondary '' removes the secondary score.\n",
-     "title= pool= primary= secondary= max-upload= types= time-limit= max-attempts=", 1, 1,
-     admin_challenge_update},
+     "title= pool= primary= secondary= max-upload= types= time-limit= max-attempts= precision=", 1,
+     1, admin_challenge_update},
     {"challenge import", "FILE.json",
      "create or update a challenge and its rounds from a definition file",
      "  FILE.json holds one challenge object with a \"rounds\" array (see docs/registry.md).\n"

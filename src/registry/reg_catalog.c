@@ -7,18 +7,19 @@
 
 #define CHALLENGE_COLUMNS                                                                          \
     "id, title, pool, primary_name, primary_sort, secondary_name, secondary_sort,"                 \
-    " max_upload_bytes, accepted_types, time_limit_ms, max_attempts"
+    " max_upload_bytes, accepted_types, time_limit_ms, max_attempts, score_precision"
 #define ROUND_COLUMNS                                                                              \
     "id, challenge_id, number, starts_at, ends_at, submission_limit, period, failed_refunded,"     \
     " max_parallel, has_min_score, min_score, accept_late"
 
 static const char sql_challenge_insert[] =
     "INSERT INTO challenges (" CHALLENGE_COLUMNS ", created_at, updated_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?12, ?12)";
 static const char sql_challenge_update[] =
     "UPDATE challenges SET title = ?2, pool = ?3, primary_name = ?4, primary_sort = ?5,"
     " secondary_name = ?6, secondary_sort = ?7, max_upload_bytes = ?8, accepted_types = ?9,"
-    " time_limit_ms = ?10, max_attempts = ?11, updated_at = ?12 WHERE id = ?1";
+    " time_limit_ms = ?10, max_attempts = ?11, score_precision = ?13, updated_at = ?12"
+    " WHERE id = ?1";
 static const char sql_challenge_get[] =
     "SELECT " CHALLENGE_COLUMNS " FROM challenges WHERE id = ?1";
 static const char sql_challenge_list[] = "SELECT " CHALLENGE_COLUMNS " FROM challenges ORDER BY id";
@@ -48,6 +49,7 @@ void reg_catalog_challenge_defaults(struct reg_challenge *c)
     c->max_upload_bytes = 50LL * 1024 * 1024;
     c->time_limit_ms = 600 * 1000;
     c->max_attempts = 3;
+    c->score_precision = REG_CATALOG_PRECISION_DEFAULT;
 }
 
 static int is_slug(const char *s)
@@ -122,6 +124,8 @@ int reg_catalog_challenge_check(const struct reg_challenge *c, char *msg, size_t
         why = "the time limit must be positive";
     else if (c->max_attempts < 1)
         why = "the maximum number of attempts must be at least 1";
+    else if (c->score_precision < 0 || c->score_precision > REG_CATALOG_PRECISION_MAX)
+        why = "the score precision must be 0 to 12 digits after the decimal point";
     if (why == NULL)
         return 0;
     snprintf(msg, msglen, "%s", why);
@@ -168,6 +172,7 @@ static void challenge_bind(sqlite3_stmt *st, const struct reg_challenge *c, int6
     sqlite3_bind_int64(st, 10, c->time_limit_ms);
     sqlite3_bind_int(st, 11, c->max_attempts);
     sqlite3_bind_int64(st, 12, now);
+    sqlite3_bind_int(st, 13, c->score_precision);
 }
 
 static void challenge_from_row(sqlite3_stmt *st, struct reg_challenge *c)
@@ -184,6 +189,7 @@ static void challenge_from_row(sqlite3_stmt *st, struct reg_challenge *c)
     reg_store_column_text(st, 8, c->accepted_types, sizeof(c->accepted_types));
     c->time_limit_ms = sqlite3_column_int64(st, 9);
     c->max_attempts = sqlite3_column_int(st, 10);
+    c->score_precision = sqlite3_column_int(st, 11);
 }
 
 int reg_catalog_challenge_create(struct reg_store *s, const struct reg_challenge *c, int64_t now)

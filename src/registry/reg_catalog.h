@@ -9,12 +9,18 @@
 #include "registry/reg_store.h"
 #include "registry/registry.h"
 
+/* Digits shown after the decimal point on a challenge's leaderboard: the default and the
+ * largest allowed (the smallest is 0). */
+#define REG_CATALOG_PRECISION_DEFAULT 3
+#define REG_CATALOG_PRECISION_MAX     12
+
 /* Called once per row; borrowed pointer. */
 typedef void (*reg_catalog_challenge_fn)(void *ud, const struct reg_challenge *c);
 typedef void (*reg_catalog_round_fn)(void *ud, const struct reg_round *r);
 
 /* Clears c and sets the defaults of the optional fields: 50 MiB uploads, any file type,
- * 600 s per grading job, 3 attempts, scores sorted descending (higher is better). */
+ * 600 s per grading job, 3 attempts, scores sorted descending (higher is better) and shown
+ * with 3 digits after the decimal point. */
 void reg_catalog_challenge_defaults(struct reg_challenge *c);
 
 /* Check a definition before it is stored: 0, or -1 with a message in plain words. */

@@ -330,8 +330,6 @@ static void sqlite_leaderboard(struct registry *base, const char *challenge_id, 
     enqueue(r, &b->d, board_deliver);
 }
 
-/* ---- open and close ---- */
-
 /* ---- counts ---- */
 
 struct counts_done {
@@ -358,6 +356,107 @@ static void sqlite_count_by_state(struct registry *base, reg_counts_cb cb, void 
     c->ok = reg_submission_count_by_state(r->store, c->counts) == 0;
     enqueue(r, &c->d, counts_deliver);
 }
+
+/* ---- lists for the web pages ---- */
+
+struct challenges_done {
+    struct done d;
+    reg_challenges_cb cb;
+    void *ud;
+    int n, alloc, failed;
+    struct reg_challenge *rows;
+};
+
+static void challenges_collect(void *ud, const struct reg_challenge *c)
+{
+    struct challenges_done *l = ud;
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? l->alloc * 2 : 8;
+        l->rows = xrealloc(l->rows, (size_t)l->alloc * sizeof(*l->rows));
+    }
+    l->rows[l->n++] = *c;
+}
+
+static void challenges_deliver(struct done *d)
+{
+    struct challenges_done *l = container_of(d, struct challenges_done, d);
+    for (int i = 0; i < l->n; i++)
+        l->cb(l->ud, &l->rows[i], 0);
+    l->cb(l->ud, NULL, l->failed ? -1 : l->n);
+    free(l->rows);
+    free(l);
+}
+
+/* A store failure answers no rows and count -1. */
+static void sqlite_list_challenges(struct registry *base, reg_challenges_cb cb, void *ud)
+{
+    struct reg_sqlite *r = from_base(base);
+    struct challenges_done *l = xcalloc(1, sizeof(*l));
+    l->cb = cb;
+    l->ud = ud;
+    if (reg_catalog_challenge_list(r->store, challenges_collect, l) != 0) {
+        l->failed = 1;
+        l->n = 0;
+    }
+    enqueue(r, &l->d, challenges_deliver);
+}
+
+struct submissions_done {
+    struct done d;
+    reg_submissions_cb cb;
+    void *ud;
+    int n, alloc, failed;
+    struct reg_submission *rows; /* data owned */
+};
+
+static void submissions_collect(void *ud, const struct reg_submission *sub)
+{
+    struct submissions_done *l = ud;
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? l->alloc * 2 : 8;
+        l->rows = xrealloc(l->rows, (size_t)l->alloc * sizeof(*l->rows));
+    }
+    l->rows[l->n] = *sub;
+    l->rows[l->n].data = sub->data != NULL ? xstrdup(sub->data) : NULL;
+    l->n++;
+}
+
+static void submissions_free_rows(struct submissions_done *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->rows[i].data);
+    l->n = 0;
+}
+
+static void submissions_deliver(struct done *d)
+{
+    struct submissions_done *l = container_of(d, struct submissions_done, d);
+    for (int i = 0; i < l->n; i++)
+        l->cb(l->ud, &l->rows[i], 0);
+    l->cb(l->ud, NULL, l->failed ? -1 : l->n);
+    submissions_free_rows(l);
+    free(l->rows);
+    free(l);
+}
+
+/* A store failure answers no rows and count -1. */
+static void sqlite_list_submissions(struct registry *base, int64_t participant_id,
+                                    const char *challenge_id, int limit, reg_submissions_cb cb,
+                                    void *ud)
+{
+    struct reg_sqlite *r = from_base(base);
+    struct submissions_done *l = xcalloc(1, sizeof(*l));
+    l->cb = cb;
+    l->ud = ud;
+    if (reg_submission_list_own(r->store, participant_id, challenge_id != NULL ? challenge_id : "",
+                                limit, submissions_collect, l) != 0) {
+        l->failed = 1;
+        submissions_free_rows(l);
+    }
+    enqueue(r, &l->d, submissions_deliver);
+}
+
+/* ---- open and close ---- */
 
 static void on_idle_closed(uv_handle_t *h)
 {
@@ -388,6 +487,8 @@ static const struct registry_ops sqlite_ops = {
     .record_score = sqlite_record_score,
     .leaderboard = sqlite_leaderboard,
     .count_by_state = sqlite_count_by_state,
+    .list_challenges = sqlite_list_challenges,
+    .list_submissions = sqlite_list_submissions,
     .close = sqlite_close,
 };
 

@@ -24,7 +24,9 @@ struct reg_store;
  *
  * When SQLite fails (logged): submit answers REG_ERR_INTERNAL, authenticate
  * REG_AUTH_INTERNAL, set_state and record_score -1; check_grader_key, get_challenge and
- * get_submission answer "not found" (a refusal the caller may retry) and leaderboard no rows.
+ * get_submission answer "not found" (a refusal the caller may retry), leaderboard no rows, and
+ * list_challenges and list_submissions no rows with count -1. list_submissions with a limit of
+ * 0 or less lists every submission of the participant to the challenge.
  * submit needs a non-empty client_submission_id: it is the idempotency key. Rules and their
  * messages: docs/registry.md. */
 struct registry *reg_sqlite_open(uv_loop_t *loop, const char *path, char *err, size_t errlen);

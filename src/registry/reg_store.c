@@ -166,9 +166,18 @@ static const char schema_v4[] =
     " publish_error TEXT NOT NULL DEFAULT '',"
     " next_publish_at INTEGER NOT NULL DEFAULT 0);";
 
+/* Version 5: the web pages. Each challenge says how many digits after the decimal point its
+ * leaderboard shows; a participant's own submissions to a challenge are listed newest first
+ * from an index (reg_submission_list_own). */
+static const char schema_v5[] =
+    "ALTER TABLE challenges ADD COLUMN score_precision INTEGER NOT NULL DEFAULT 3"
+    " CHECK (score_precision BETWEEN 0 AND 12);"
+    "CREATE INDEX IF NOT EXISTS submissions_own"
+    " ON submissions(participant_id, challenge_id, created_at);";
+
 /* migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[REG_STORE_SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3,
-                                                                 schema_v4};
+                                                                 schema_v4, schema_v5};
 
 static void store_error(char *err, size_t errlen, const char *what, sqlite3 *db)
 {

@@ -19,7 +19,7 @@ enum reg_store_status {
 };
 
 /* Schema version written by this program (PRAGMA user_version). */
-#define REG_STORE_SCHEMA_VERSION 4
+#define REG_STORE_SCHEMA_VERSION 5
 
 /* Opens (creating it if missing) the database file at path and migrates its schema to
  * REG_STORE_SCHEMA_VERSION. Returns NULL and a message in err on failure. */

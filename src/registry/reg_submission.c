@@ -28,6 +28,10 @@ static const char sql_list[] =
     "SELECT " SUBMISSION_COLUMNS " FROM submissions"
     " WHERE (?1 IS NULL OR challenge_id = ?1) AND (?2 = 0 OR participant_id = ?2)"
     " AND (?3 < 0 OR state = ?3) ORDER BY id DESC LIMIT ?4";
+/* Served by the index submissions_own (schema v5) without a sort. */
+static const char sql_list_own[] =
+    "SELECT " SUBMISSION_COLUMNS " FROM submissions WHERE participant_id = ?1 AND challenge_id = ?2"
+    " ORDER BY created_at DESC, id DESC LIMIT ?3";
 
 static const char sql_count_by_state[] = "SELECT state, COUNT(*) FROM submissions GROUP BY state";
 
@@ -112,6 +116,19 @@ int reg_submission_record_score(struct reg_store *s, int64_t id, double score, i
     return sqlite3_changes(reg_store_db(s)) > 0 ? 1 : 0;
 }
 
+/* Steps st, handing each row to fn. */
+static int list_rows(sqlite3_stmt *st, reg_submission_fn fn, void *ud)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct reg_submission sub;
+        submission_from_row(st, &sub);
+        fn(ud, &sub);
+    }
+    reg_store_done(st);
+    return rc == SQLITE_DONE ? 0 : REG_STORE_ERROR;
+}
+
 int reg_submission_list(struct reg_store *s, const struct reg_submission_filter *f,
                         reg_submission_fn fn, void *ud)
 {
@@ -122,14 +139,19 @@ int reg_submission_list(struct reg_store *s, const struct reg_submission_filter 
     sqlite3_bind_int64(st, 2, f->participant_id);
     sqlite3_bind_int(st, 3, f->state);
     sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : -1);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct reg_submission sub;
-        submission_from_row(st, &sub);
-        fn(ud, &sub);
-    }
-    reg_store_done(st);
-    return rc == SQLITE_DONE ? 0 : REG_STORE_ERROR;
+    return list_rows(st, fn, ud);
+}
+
+int reg_submission_list_own(struct reg_store *s, int64_t participant_id, const char *challenge_id,
+                            int limit, reg_submission_fn fn, void *ud)
+{
+    sqlite3_stmt *st = reg_store_stmt(s, sql_list_own);
+    if (st == NULL)
+        return REG_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, participant_id);
+    reg_store_bind_text(st, 2, challenge_id);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    return list_rows(st, fn, ud);
 }
 
 const char *reg_submission_state_name(enum reg_sub_state state)

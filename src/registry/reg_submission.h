@@ -39,6 +39,10 @@ int reg_submission_requeue(struct reg_store *s, int64_t id, int64_t now);
 int reg_submission_regrade(struct reg_store *s, int64_t id, int64_t now);
 int reg_submission_list(struct reg_store *s, const struct reg_submission_filter *f,
                         reg_submission_fn fn, void *ud);
+/* A participant's submissions to a challenge, newest first (created_at, then id), at most
+ * limit (0 or less: all). */
+int reg_submission_list_own(struct reg_store *s, int64_t participant_id, const char *challenge_id,
+                            int limit, reg_submission_fn fn, void *ud);
 /* Fills counts[state] for every state. Returns 0 or REG_STORE_ERROR. */
 int reg_submission_count_by_state(struct reg_store *s, int64_t counts[REG_SUB_STATES]);
 /* "QUEUED", "RUNNING", ...; and back (case-insensitive), -1 if unknown. */

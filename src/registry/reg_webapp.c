@@ -1,6 +1,6 @@
 /* The webapp registry backend: opening and closing it, the deferred-answer queue, and the
- * operations the local SQLite registry answers on its own (grader keys, challenges, reading
- * submissions, the leaderboard, counts). */
+ * operations the local SQLite registry answers on its own (grader keys, challenges and their
+ * list, reading and listing submissions, the leaderboard, counts). */
 #include "registry/reg_webapp.h"
 
 #include <stdio.h>
@@ -125,6 +125,23 @@ static void webapp_count_by_state(struct registry *base, reg_counts_cb cb, void 
     r->inner->ops->count_by_state(r->inner, cb, ud);
 }
 
+/* The catalog is local (crowdai-admin), so the list is the local one, precision included: the
+ * webapp's API tells nothing about challenges. */
+static void webapp_list_challenges(struct registry *base, reg_challenges_cb cb, void *ud)
+{
+    struct reg_webapp *r = reg_webapp_from(base);
+    r->inner->ops->list_challenges(r->inner, cb, ud);
+}
+
+/* The mirror holds every submission made through this broker, under local participant ids. */
+static void webapp_list_submissions(struct registry *base, int64_t participant_id,
+                                    const char *challenge_id, int limit, reg_submissions_cb cb,
+                                    void *ud)
+{
+    struct reg_webapp *r = reg_webapp_from(base);
+    r->inner->ops->list_submissions(r->inner, participant_id, challenge_id, limit, cb, ud);
+}
+
 /* ---- open and close ---- */
 
 static void flush(struct reg_webapp *r)
@@ -168,6 +185,8 @@ static const struct registry_ops webapp_ops = {
     .record_score = reg_webapp_update_record_score,
     .leaderboard = webapp_leaderboard,
     .count_by_state = webapp_count_by_state,
+    .list_challenges = webapp_list_challenges,
+    .list_submissions = webapp_list_submissions,
     .close = webapp_close,
 };
 

@@ -37,6 +37,8 @@ struct reg_challenge {
     char accepted_types[256]; /* comma-separated file extensions (".csv,.zip"); "" = any */
     int64_t time_limit_ms;    /* per grading job */
     int max_attempts;         /* deliveries before a job is dead-lettered */
+    /* digits shown after the decimal point on leaderboards (default 3, 0-12) */
+    int score_precision;
 };
 
 struct reg_round {
@@ -157,6 +159,11 @@ typedef void (*reg_leaderboard_cb)(void *ud, const struct reg_leaderboard_row *r
 /* Result of an update: 1 applied, 0 not applied because already applied or not allowed by
  * the current state (the exactly-once guard), -1 backend error (retry later). */
 typedef void (*reg_update_cb)(void *ud, int result);
+/* Called once per challenge (ordered by id), then once with c NULL at the end: count = rows
+ * delivered, or -1 on a backend error. */
+typedef void (*reg_challenges_cb)(void *ud, const struct reg_challenge *c, int count);
+/* Called once per submission (newest first), then once with s NULL: count as above. */
+typedef void (*reg_submissions_cb)(void *ud, const struct reg_submission *s, int count);
 
 struct registry_ops {
     void (*authenticate)(struct registry *r, const char *api_key, const char *challenge_id,
@@ -189,6 +196,11 @@ struct registry_ops {
                         reg_leaderboard_cb cb, void *ud);
     /* How many submissions are in each state, over every challenge (for /metrics). */
     void (*count_by_state)(struct registry *r, reg_counts_cb cb, void *ud);
+    /* Every challenge (for the public list of challenges and the status page's pools). */
+    void (*list_challenges)(struct registry *r, reg_challenges_cb cb, void *ud);
+    /* A participant's own submissions to a challenge, newest first, at most limit. */
+    void (*list_submissions)(struct registry *r, int64_t participant_id, const char *challenge_id,
+                             int limit, reg_submissions_cb cb, void *ud);
     void (*close)(struct registry *r);
 };
 

@@ -141,14 +141,46 @@ describe('challenges and rounds', () => {
         assert.equal(statSync(dir).mode & 0o777, 0o700);
         assert.equal(statSync(path.join(dir, 'registry.sqlite3')).mode & 0o077, 0);
         const rows = table(ok(dir, 'challenge', 'list'));
-        assert.deepEqual(rows[0], ['ID', 'POOL', 'PRIMARY', 'SECONDARY', 'ROUNDS', 'TITLE']);
-        assert.deepEqual(rows[1], ['demo', 'gpu', 'f1:desc', 'logloss:asc', '0', 'Demo challenge']);
+        assert.deepEqual(rows[0], ['ID', 'POOL', 'PRIMARY', 'SECONDARY', 'PRECISION', 'ROUNDS',
+            'TITLE']);
+        assert.deepEqual(rows[1], ['demo', 'gpu', 'f1:desc', 'logloss:asc', '3', '0',
+            'Demo challenge']);
         const [c] = JSON.parse(ok(dir, 'challenge', 'list', '--json'));
         assert.deepEqual(c, {
             id: 'demo', title: 'Demo challenge', pool: 'gpu', primary: 'f1:desc',
             secondary: 'logloss:asc', max_upload_bytes: 1000, types: '.csv,.zip',
-            time_limit_seconds: 30, max_attempts: 5, round_count: 0,
+            time_limit_seconds: 30, max_attempts: 5, precision: 3, round_count: 0,
         });
+    });
+
+    test('--precision: default 3, set on create and update, 0 to 12 only', () => {
+        const dir = freshDir();
+        ok(dir, 'challenge', 'create', 'five', '--title', 'Five', '--pool', 'p', '--primary', 'f1',
+            '--precision', '5');
+        ok(dir, 'challenge', 'create', 'plain', '--title', 'Plain', '--pool', 'p', '--primary', 'f1');
+        const precisions = () => Object.fromEntries(
+            JSON.parse(ok(dir, 'challenge', 'list', '--json')).map((c) => [c.id, c.precision]));
+        assert.deepEqual(precisions(), { five: 5, plain: 3 });
+        assert.equal(ok(dir, 'challenge', 'update', 'plain', '--precision', '0'),
+            'updated challenge plain\n');
+        ok(dir, 'challenge', 'update', 'five', '--precision=12', '--title', 'Twelve');
+        assert.deepEqual(precisions(), { five: 12, plain: 0 });
+        ok(dir, 'challenge', 'update', 'five', '--title', 'Still twelve');
+        assert.deepEqual(precisions(), { five: 12, plain: 0 });
+        assert.equal(table(ok(dir, 'challenge', 'list'))[1][4], '12');
+        for (const bad of ['13', '-1', 'two', '2.5', '']) {
+            for (const cmd of [['update', 'plain'], ['create', 'new', '--title', 't', '--pool', 'p',
+                '--primary', 'f1']]) {
+                const r = admin(dir, 'challenge', ...cmd, '--precision', bad);
+                assert.equal(r.status, 2, `${cmd[0]} --precision '${bad}'`);
+                assert.match(r.err,
+                    new RegExp(`--precision must be a whole number from 0 to 12, not '${bad}'`));
+            }
+        }
+        assert.deepEqual(precisions(), { five: 12, plain: 0 });
+        const help = admin(null, 'challenge', 'create', '--help');
+        assert.equal(help.status, 0);
+        assert.match(help.out, /--precision N/);
     });
 
     test('create refuses bad definitions and duplicates', () => {
@@ -238,7 +270,7 @@ describe('challenge import', () => {
     const definition = {
         id: 'flowers', title: 'Flower classification', pool: 'cpu',
         primary: 'f1:desc', secondary: 'logloss:asc', max_upload_bytes: 10485760,
-        types: '.csv', time_limit_seconds: 300, max_attempts: 2,
+        types: '.csv', time_limit_seconds: 300, max_attempts: 2, precision: 4,
         rounds: [
             { number: 1, start: '2020-01-01T00:00:00Z', end: '2030-01-01T00:00:00Z', limit: 5,
                 period: 'day', refund: 1, parallel: 2, min_score: 0.6, late: false },
@@ -267,6 +299,7 @@ describe('challenge import', () => {
         const [c] = JSON.parse(ok(dir, 'challenge', 'list', '--json'));
         assert.equal(c.title, 'Flowers, again');
         assert.equal(c.time_limit_seconds, 300);
+        assert.equal(c.precision, 4);
         assert.equal(c.round_count, 3);
         const rounds = JSON.parse(ok(dir, 'round', 'list', 'flowers', '--json'));
         assert.equal(rounds[0].min_score, 0.6);
@@ -284,6 +317,8 @@ describe('challenge import', () => {
             ['[1', /is not valid JSON/],
             ['[]', /must hold one JSON object \(a challenge\)/],
             [{ ...definition, colour: 'red' }, /unknown field colour/],
+            [{ ...definition, precision: 13 }, /precision must be a whole number from 0 to 12/],
+            [{ ...definition, precision: 1.5 }, /precision must be a whole number from 0 to 12/],
             [{ id: 'x', title: 't', pool: 'p' }, /a challenge needs id, title, pool and primary/],
             [{ ...definition, id: 'Not A Slug' }, /the challenge id must be 1 to 63 characters/],
             [bad([{ number: 1, start: '2020-01-01', end: '2019-01-01' }]), /rounds\[0\]: a round must end after it starts/],

@@ -320,3 +320,54 @@ void fx_board(struct fx *f, const char *challenge, int round, int limit, struct 
     ASSERT_EQ(out->called, 0);
     fx_wait(f, &out->called);
 }
+
+static void on_challenges(void *ud, const struct reg_challenge *c, int count)
+{
+    struct fx_challenges *out = ud;
+    ASSERT_EQ(out->called, 0);
+    if (c == NULL) {
+        out->count = count;
+        out->called = 1;
+        return;
+    }
+    ASSERT_EQ(count, 0);
+    ASSERT_TRUE(out->n < FX_MAX_ROWS);
+    out->rows[out->n++] = *c;
+}
+
+void fx_list_challenges(struct fx *f, struct fx_challenges *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->count = -2;
+    f->reg->ops->list_challenges(f->reg, on_challenges, out);
+    ASSERT_EQ(out->n, 0);
+    ASSERT_EQ(out->called, 0);
+    fx_wait(f, &out->called);
+}
+
+static void on_submissions(void *ud, const struct reg_submission *s, int count)
+{
+    struct fx_submissions *out = ud;
+    ASSERT_EQ(out->called, 0);
+    if (s == NULL) {
+        out->count = count;
+        out->called = 1;
+        return;
+    }
+    ASSERT_EQ(count, 0);
+    ASSERT_TRUE(out->n < FX_MAX_ROWS);
+    out->rows[out->n] = *s;
+    out->rows[out->n].data = NULL;
+    out->n++;
+}
+
+void fx_list_submissions(struct fx *f, int64_t participant, const char *challenge, int limit,
+                         struct fx_submissions *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->count = -2;
+    f->reg->ops->list_submissions(f->reg, participant, challenge, limit, on_submissions, out);
+    ASSERT_EQ(out->n, 0);
+    ASSERT_EQ(out->called, 0);
+    fx_wait(f, &out->called);
+}

@@ -51,6 +51,18 @@ struct fx_board {
     char names[FX_MAX_ROWS][128];
 };
 
+/* What list_challenges / list_submissions delivered: the rows in order, then the final count
+ * (-2 until the end call came). */
+struct fx_challenges {
+    int called, count, n;
+    struct reg_challenge rows[FX_MAX_ROWS];
+};
+
+struct fx_submissions {
+    int called, count, n;
+    struct reg_submission rows[FX_MAX_ROWS]; /* data not kept (NULL) */
+};
+
 void fx_open(struct fx *f);
 /* Closes the registry, runs the loop until it is released, and removes the temp files. */
 void fx_close(struct fx *f);
@@ -80,6 +92,10 @@ int fx_grader(struct fx *f, const char *key, char name[64]);
 int fx_get_submission(struct fx *f, int64_t id, struct reg_submission *sub, char data[1024]);
 int fx_get_challenge(struct fx *f, const char *id, struct reg_challenge *c);
 void fx_board(struct fx *f, const char *challenge, int round, int limit, struct fx_board *out);
+
+void fx_list_challenges(struct fx *f, struct fx_challenges *out);
+void fx_list_submissions(struct fx *f, int64_t participant, const char *challenge, int limit,
+                         struct fx_submissions *out);
 
 /* Runs the loop until *flag is set, at most a few hundred iterations (never sleeps). */
 void fx_wait(struct fx *f, const int *flag);

@@ -9,7 +9,8 @@ if(TARGET crowdai_registry)
     ${CMAKE_CURRENT_SOURCE_DIR}/registry/test_reg_rounds.c
     ${CMAKE_CURRENT_SOURCE_DIR}/registry/test_reg_limits.c
     ${CMAKE_CURRENT_SOURCE_DIR}/registry/test_reg_submissions.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/registry/test_reg_board.c)
+    ${CMAKE_CURRENT_SOURCE_DIR}/registry/test_reg_board.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/registry/test_reg_lists.c)
   target_include_directories(registry_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit
                                                     ${CMAKE_CURRENT_SOURCE_DIR}/registry)
   target_link_libraries(registry_tests PRIVATE crowdai_registry)

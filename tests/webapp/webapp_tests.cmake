@@ -9,7 +9,8 @@ if(TARGET crowdai_registry)
     ${CMAKE_CURRENT_SOURCE_DIR}/webapp/test_webapp_api.c
     ${CMAKE_CURRENT_SOURCE_DIR}/webapp/test_webapp_auth.c
     ${CMAKE_CURRENT_SOURCE_DIR}/webapp/test_webapp_submit.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/webapp/test_webapp_update.c)
+    ${CMAKE_CURRENT_SOURCE_DIR}/webapp/test_webapp_update.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/webapp/test_webapp_lists.c)
   target_include_directories(webapp_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit
                                                   ${CMAKE_CURRENT_SOURCE_DIR}/webapp)
   target_compile_definitions(webapp_tests PRIVATE
