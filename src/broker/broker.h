@@ -140,8 +140,8 @@ void grader_report_complete(struct broker *b, int64_t sub_id, uint64_t token, js
 /* Announces every grader of this broker (presence.c calls it to refresh). */
 void grader_announce_all(struct broker *b);
 /* presence.c: graders online per pool, shared by every broker through Redis. */
-void presence_announce(struct broker *b, const char *grader_id, const char (*pools)[64],
-                       int npools);
+void presence_announce(struct broker *b, const char *grader_id, const char (*pools)[64], int npools,
+                       int capacity);
 void presence_withdraw(struct broker *b, const char *grader_id, const char (*pools)[64],
                        int npools);
 void presence_start(struct broker *b);

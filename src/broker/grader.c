@@ -63,7 +63,7 @@ void grader_announce_all(struct broker *b)
     list_for_each_safe(pos, tmp, &b->graders)
     {
         struct grader *g = container_of(pos, struct grader, link);
-        presence_announce(b, g->id, (const char(*)[64])g->pools, g->npools);
+        presence_announce(b, g->id, (const char(*)[64])g->pools, g->npools, g->capacity);
     }
 }
 
@@ -424,7 +424,7 @@ static void on_key_checked(void *ud, int ok, const char *grader_name)
     list_insert_tail(&b->graders, &g->link);
     for (int i = 0; i < g->npools; i++)
         broker_pool_seen(b, g->pools[i]);
-    presence_announce(b, g->id, (const char(*)[64])g->pools, g->npools);
+    presence_announce(b, g->id, (const char(*)[64])g->pools, g->npools, g->capacity);
     log_info("broker", "grader online name=%s pools=%d capacity=%d", g->name, g->npools,
              g->capacity);
     sio_socket_connect_decide(g->sock, NULL);

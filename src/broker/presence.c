@@ -1,7 +1,8 @@
 /* Grader presence shared through Redis, so that every broker knows whether some grader (on
- * any broker) serves a pool: each broker announces its graders when they connect, again
- * every PRESENCE_REFRESH_MS, and withdraws them when they leave. A broker that dies stops
- * announcing; its graders count as gone PRESENCE_TTL_MS later. */
+ * any broker) serves a pool: each broker announces its graders, with their capacities (for
+ * the status page), when they connect and again every PRESENCE_REFRESH_MS, and withdraws
+ * them when they leave. A broker that dies stops announcing; its graders count as gone
+ * PRESENCE_TTL_MS later. */
 #include "broker/broker.h"
 #include "core/log.h"
 
@@ -15,16 +16,18 @@ static void on_presence(void *ud, const char *err)
         log_warn("broker", "grader presence not recorded err=\"%s\"", err);
 }
 
-void presence_announce(struct broker *b, const char *grader_id, const char (*pools)[64], int npools)
+void presence_announce(struct broker *b, const char *grader_id, const char (*pools)[64], int npools,
+                       int capacity)
 {
     if (rq_connected(b->rq))
-        rq_presence(b->rq, grader_id, pools, npools, PRESENCE_TTL_MS, on_presence, NULL);
+        rq_presence(b->rq, grader_id, pools, npools, capacity, PRESENCE_TTL_MS, on_presence, NULL);
 }
 
 void presence_withdraw(struct broker *b, const char *grader_id, const char (*pools)[64], int npools)
 {
     if (rq_connected(b->rq))
-        rq_presence(b->rq, grader_id, pools, npools, 0, on_presence, NULL);
+        rq_presence(b->rq, grader_id, pools, npools, 0 /* capacity: unused */, 0, on_presence,
+                    NULL);
 }
 
 static void on_refresh(uv_timer_t *t)

@@ -2,7 +2,8 @@
 # scripts embedded in the library at build time.
 set(RQ_LUA_DIR ${CMAKE_CURRENT_LIST_DIR}/lua)
 set(RQ_SCRIPTS enqueue dispatch progress complete fail release cancel reap events get depth
-               position outbox_list outbox_remove dlq_list dlq_requeue note regrade presence online)
+               position outbox_list outbox_remove dlq_list dlq_requeue note regrade presence online
+               stats)
 set(RQ_GENERATED ${CMAKE_BINARY_DIR}/generated)
 
 set(RQ_LUA_FILES ${RQ_LUA_DIR}/common.lua)

@@ -62,6 +62,7 @@ struct call {
         rq_ids_cb ids;
         rq_count_cb count;
         rq_sub_cb sub;
+        rq_stats_cb stats;
     } cb;
 };
 
@@ -332,6 +333,18 @@ static void on_get_reply(void *ud, const char *err, const redisReply *r)
         attempt = 0;
     }
     call->cb.sub(call->ud, err, state, result, message, attempt);
+    free(call);
+}
+
+static void on_stats_reply(void *ud, const char *err, const redisReply *r)
+{
+    struct call *call = ud;
+    struct rq_pool_stats s;
+    memset(&s, 0, sizeof(s));
+    err = reply_error(call, err, r);
+    if (err == NULL && rq_reply_stats(r, &s) != 0)
+        err = malformed(call);
+    call->cb.stats(call->ud, err, err == NULL ? &s : NULL);
     free(call);
 }
 
@@ -706,12 +719,12 @@ void rq_dlq_requeue(struct rq *q, int64_t submission_id, rq_done_cb cb, void *ud
 }
 
 void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], int npools,
-                 int64_t ttl_ms, rq_done_cb cb, void *ud)
+                 int capacity, int64_t ttl_ms, rq_done_cb cb, void *ud)
 {
     struct call *call = call_new(RQ_SCRIPT_PRESENCE, ud);
     call->cb.done = cb;
-    int ok = grader_id != NULL && grader_id[0] != '\0' && ttl_ms >= 0 && npools > 0 &&
-             npools <= RQ_MAX_PRESENCE_POOLS;
+    int ok = grader_id != NULL && grader_id[0] != '\0' && ttl_ms >= 0 && capacity >= 0 &&
+             npools > 0 && npools <= RQ_MAX_PRESENCE_POOLS;
     for (int i = 0; ok && i < npools; i++)
         ok = valid_pool(pools[i]);
     if (!ok) {
@@ -722,6 +735,7 @@ void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], i
     args_init(&a, q);
     args_str(&a, grader_id);
     args_int(&a, ttl_ms);
+    args_int(&a, capacity);
     for (int i = 0; i < npools; i++)
         args_str(&a, pools[i]);
     call_run(q, call, &a, on_done_reply);
@@ -730,4 +744,18 @@ void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], i
 void rq_pool_online(struct rq *q, const char *pool, rq_count_cb cb, void *ud)
 {
     run_pool_count(q, RQ_SCRIPT_ONLINE, pool, cb, ud);
+}
+
+void rq_pool_stats(struct rq *q, const char *pool, rq_stats_cb cb, void *ud)
+{
+    struct call *call = call_new(RQ_SCRIPT_STATS, ud);
+    call->cb.stats = cb;
+    if (!valid_pool(pool)) {
+        call_refuse(q, call, "bad pool", on_stats_reply);
+        return;
+    }
+    struct args a;
+    args_init(&a, q);
+    args_str(&a, pool);
+    call_run(q, call, &a, on_stats_reply);
 }

@@ -11,12 +11,20 @@
  *
  * Keys (prefix from rq_config, default "crowdai:"):
  *   sub:<id>            hash: pool participant state attempt max_attempts token grader payload
- *                       time_limit_ms started_at lease_until seq result message
+ *                       time_limit_ms started_at lease_until seq result message queued_at
+ *                       (queued_at: Redis time (ms) it last entered its queue, at enqueue or
+ *                       when queued again)
  *   pool:<pool>:p:<participant>   list of queued submission ids (FIFO per participant)
  *   pool:<pool>:ring    list of participants with queued work (round robin)
- *   pool:<pool>:order   zset submission id -> enqueue order (queue positions)
+ *   pool:<pool>:order   zset submission id -> queued_at (queue positions, oldest queued job)
  *   pool:<pool>:leases  zset submission id -> lease expiry (ms)
  *   pool:<pool>:graders zset grader id -> presence expiry (ms), from every broker
+ *   pool:<pool>:capacity  hash grader id -> announced capacity (members of graders only)
+ *   pool:<pool>:delayed zset submission id -> due time of a retry (ms): the pool's share of
+ *                       delayed, always updated with it
+ *   pool:<pool>:stats:<unix minute>  hash finished retried dead: jobs of the pool that ended,
+ *                       had a retry scheduled, were dead-lettered in that minute (Redis time);
+ *                       expires after 2 h
  *   delayed             zset submission id -> due time of a retry (ms)
  *   token               counter for fencing tokens
  *   ev:<id>             stream of the submission's events (fields: seq, event)
@@ -156,13 +164,38 @@ void rq_position(struct rq *q, const char *pool, int64_t submission_id, rq_count
 void rq_dlq_list(struct rq *q, int max, rq_ids_cb cb, void *ud);
 void rq_dlq_requeue(struct rq *q, int64_t submission_id, rq_done_cb cb, void *ud);
 
-/* Grader presence, shared by every broker: a grader is online in its pools until ttl_ms from
- * now (announce again before then), or gone at once with ttl_ms 0. At most
- * RQ_MAX_PRESENCE_POOLS pools. */
+/* Grader presence, shared by every broker: a grader is online in its pools with the capacity
+ * it announced (>= 0) until ttl_ms from now (announce again before then), or gone at once
+ * with ttl_ms 0. At most RQ_MAX_PRESENCE_POOLS pools. */
 #define RQ_MAX_PRESENCE_POOLS 8
 void rq_presence(struct rq *q, const char *grader_id, const char (*pools)[64], int npools,
-                 int64_t ttl_ms, rq_done_cb cb, void *ud);
+                 int capacity, int64_t ttl_ms, rq_done_cb cb, void *ud);
 /* How many graders are online in pool, on any broker. */
 void rq_pool_online(struct rq *q, const char *pool, rq_count_cb cb, void *ud);
+
+/* Public figures of one grader pool, for the status page. */
+#define RQ_STATS_MINUTES 60
+struct rq_pool_stats {
+    int64_t graders_online;   /* graders present in the pool on any broker */
+    int64_t capacity_online;  /* sum of their announced capacities */
+    int64_t queued;           /* jobs waiting for a grader now */
+    int64_t running;          /* jobs leased to a grader now */
+    int64_t retrying;         /* jobs waiting for a retry backoff now (in `delayed`, this pool) */
+    int64_t oldest_queued_ms; /* age of the oldest queued job (Redis TIME), -1 when none */
+    /* retries scheduled in the last 60 minutes (retryable fail + lease expiry requeue) */
+    int64_t retried_hour;
+    int64_t dead_hour; /* jobs dead-lettered in the last 60 minutes */
+    /* jobs that ended (COMPLETE, ERROR, TIMEOUT, CANCELLED) in the last 60 minutes */
+    int64_t finished_hour;
+    /* [0] = the current minute, [59] = 59 minutes ago */
+    int64_t finished_per_minute[RQ_STATS_MINUTES];
+};
+typedef void (*rq_stats_cb)(void *ud, const char *err, const struct rq_pool_stats *s);
+/* The pool's figures, read in one script: cost O(graders of the pool + log of its queue).
+ * The age of the oldest queued job counts from when it last entered the queue (a job queued
+ * again after a lease expiry, a release or a retry backoff starts waiting anew). Running
+ * includes leases expired but not yet reaped. "The last 60 minutes" are the current minute
+ * of Redis's clock and the 59 before it. s is NULL when err is set. */
+void rq_pool_stats(struct rq *q, const char *pool, rq_stats_cb cb, void *ud);
 
 #endif

@@ -230,6 +230,32 @@ int rq_reply_get(const redisReply *r, enum rq_state *state, const char **result,
     return 0;
 }
 
+#define STATS_FIGURES 9
+
+int rq_reply_stats(const redisReply *r, struct rq_pool_stats *s)
+{
+    int64_t v[STATS_FIGURES + RQ_STATS_MINUTES];
+    const size_t n = sizeof(v) / sizeof(v[0]);
+    if (rq_reply_array(r, n) == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t lo = i == 5 ? -1 : 0; /* oldest_queued_ms: -1 when nothing is queued */
+        if (int_in(r->element[i], lo, INT64_MAX, &v[i]) != 0)
+            return -1;
+    }
+    s->graders_online = v[0];
+    s->capacity_online = v[1];
+    s->queued = v[2];
+    s->running = v[3];
+    s->retrying = v[4];
+    s->oldest_queued_ms = v[5];
+    s->retried_hour = v[6];
+    s->dead_hour = v[7];
+    s->finished_hour = v[8];
+    memcpy(s->finished_per_minute, v + STATS_FIGURES, sizeof(s->finished_per_minute));
+    return 0;
+}
+
 /* Reads a decimal integer > 0 of at most 18 digits at *p, advancing it. */
 static int read_positive(const char **p, const char *end, int64_t *out)
 {

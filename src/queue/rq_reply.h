@@ -42,6 +42,9 @@ int rq_reply_events(const struct redisReply *r, size_t *count);
 void rq_reply_events_item(const struct redisReply *r, size_t i, int64_t *seq, const char **event);
 /* outbox_list, dlq_list: an array of ids > 0, written to a new array the caller frees. */
 int rq_reply_ids(const struct redisReply *r, int64_t **ids, size_t *n);
+/* stats: the 9 figures of struct rq_pool_stats in its order, then RQ_STATS_MINUTES finished
+ * counts; every one >= 0 but oldest_queued_ms (>= -1). */
+int rq_reply_stats(const struct redisReply *r, struct rq_pool_stats *s);
 /* get: nil (*state RQ_UNKNOWN) or {state, result, message, attempt}. */
 int rq_reply_get(const struct redisReply *r, enum rq_state *state, const char **result,
                  const char **message, int *attempt);

@@ -341,10 +341,10 @@ const char *await_dlq_requeue(struct fixture *f, struct rq *q, int64_t id)
 }
 
 const char *await_presence(struct fixture *f, struct rq *q, const char *grader,
-                           const char (*pools)[64], int npools, int64_t ttl_ms)
+                           const char (*pools)[64], int npools, int capacity, int64_t ttl_ms)
 {
     struct res r = {0};
-    rq_presence(q, grader, pools, npools, ttl_ms, on_done, &r);
+    rq_presence(q, grader, pools, npools, capacity, ttl_ms, on_done, &r);
     wait_for(f, &r, "presence");
     return r.err;
 }
@@ -356,4 +356,23 @@ const char *await_online(struct fixture *f, struct rq *q, const char *pool, int6
     wait_for(f, &r, "online");
     *n = r.n;
     return r.err;
+}
+
+static void on_stats(void *ud, const char *err, const struct rq_pool_stats *s)
+{
+    struct res *r = ud;
+    once(r, err);
+    if ((err == NULL) != (s != NULL))
+        test_fail(__FILE__, __LINE__, "stats: err and figures both set or both missing");
+    if (s != NULL)
+        memcpy(r->out, s, sizeof(*s));
+}
+
+const char *await_stats(struct fixture *f, struct rq *q, const char *pool,
+                        struct rq_pool_stats *out)
+{
+    struct res r = {.out = out};
+    memset(out, 0xff, sizeof(*out));
+    rq_pool_stats(q, pool, on_stats, &r);
+    return wait_for(f, &r, "stats");
 }

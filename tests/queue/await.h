@@ -72,8 +72,10 @@ const char *await_events(struct fixture *f, struct rq *q, int64_t id, int64_t af
 const char *await_get(struct fixture *f, struct rq *q, int64_t id, struct await_sub *out);
 const char *await_depth(struct fixture *f, struct rq *q, const char *pool, int64_t *n);
 const char *await_presence(struct fixture *f, struct rq *q, const char *grader,
-                           const char (*pools)[64], int npools, int64_t ttl_ms);
+                           const char (*pools)[64], int npools, int capacity, int64_t ttl_ms);
 const char *await_online(struct fixture *f, struct rq *q, const char *pool, int64_t *n);
+const char *await_stats(struct fixture *f, struct rq *q, const char *pool,
+                        struct rq_pool_stats *out);
 const char *await_position(struct fixture *f, struct rq *q, const char *pool, int64_t id,
                            int64_t *n);
 /* ids has AWAIT_MAX entries. */

@@ -10,7 +10,8 @@ if(TARGET crowdai_queue)
     ${CMAKE_CURRENT_LIST_DIR}/test_rq_queue.c
     ${CMAKE_CURRENT_LIST_DIR}/test_rq_lease.c
     ${CMAKE_CURRENT_LIST_DIR}/test_rq_events.c
-    ${CMAKE_CURRENT_LIST_DIR}/test_rq_faults.c)
+    ${CMAKE_CURRENT_LIST_DIR}/test_rq_faults.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_rq_stats.c)
   target_include_directories(queue_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit
                                                  ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(queue_tests PRIVATE crowdai_queue)

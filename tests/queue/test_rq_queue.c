@@ -176,19 +176,19 @@ TEST(rq_presence_is_shared_expires_and_is_withdrawn)
     int64_t n = -1;
     ASSERT_STR_EQ(await_online(&f, other, "a", &n), NULL);
     ASSERT_EQ(n, 0);
-    ASSERT_STR_EQ(await_presence(&f, f.q, "g1#x", pools, 2, 60000), NULL);
-    ASSERT_STR_EQ(await_presence(&f, f.q, "g2#y", pools, 1, 60000), NULL);
+    ASSERT_STR_EQ(await_presence(&f, f.q, "g1#x", pools, 2, 1, 60000), NULL);
+    ASSERT_STR_EQ(await_presence(&f, f.q, "g2#y", pools, 1, 1, 60000), NULL);
     ASSERT_STR_EQ(await_online(&f, other, "a", &n), NULL); /* seen from the other broker */
     ASSERT_EQ(n, 2);
     ASSERT_STR_EQ(await_online(&f, other, "b", &n), NULL);
     ASSERT_EQ(n, 1);
-    ASSERT_STR_EQ(await_presence(&f, f.q, "g1#x", pools, 2, 0), NULL); /* withdrawn */
+    ASSERT_STR_EQ(await_presence(&f, f.q, "g1#x", pools, 2, 1, 0), NULL); /* withdrawn */
     ASSERT_STR_EQ(await_online(&f, other, "a", &n), NULL);
     ASSERT_EQ(n, 1);
     ASSERT_STR_EQ(await_online(&f, other, "b", &n), NULL);
     ASSERT_EQ(n, 0);
     /* A presence not renewed expires (a broker that died). */
-    ASSERT_STR_EQ(await_presence(&f, f.q, "g3#z", pools + 1, 1, 150), NULL);
+    ASSERT_STR_EQ(await_presence(&f, f.q, "g3#z", pools + 1, 1, 1, 150), NULL);
     ASSERT_STR_EQ(await_online(&f, other, "b", &n), NULL);
     ASSERT_EQ(n, 1);
     usleep(300 * 1000);
@@ -196,8 +196,9 @@ TEST(rq_presence_is_shared_expires_and_is_withdrawn)
     ASSERT_EQ(n, 0);
     /* Bad arguments are refused. */
     const char bad[1][64] = {"no spaces"};
-    ASSERT_TRUE(await_presence(&f, f.q, "g", bad, 1, 1000) != NULL);
-    ASSERT_TRUE(await_presence(&f, f.q, "", pools, 1, 1000) != NULL);
+    ASSERT_TRUE(await_presence(&f, f.q, "g", bad, 1, 1, 1000) != NULL);
+    ASSERT_TRUE(await_presence(&f, f.q, "", pools, 1, 1, 1000) != NULL);
+    ASSERT_TRUE(await_presence(&f, f.q, "g", pools, 1, -1, 1000) != NULL);
     ASSERT_TRUE(await_online(&f, f.q, "", &n) != NULL);
     fixture_close_rq(&f, other);
     fixture_finish(&f);

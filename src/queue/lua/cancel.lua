@@ -1,6 +1,7 @@
 -- cancel: ARGV prefix id message
 -- Cancels a queued (or delayed) or running submission: CANCELLED event, outbox. Final
--- submissions are left as they are. Returns {state before, grader that held it or ''}.
+-- submissions are left as they are; counted as finished. Returns {state before, grader that
+-- held it or ''}.
 local id, message = ARGV[2], ARGV[3]
 local sub = k_sub(id)
 local h = redis.call('HMGET', sub, 'state', 'pool', 'participant', 'grader')
@@ -11,7 +12,7 @@ end
 local grader = ''
 if state == 'QUEUED' then
     remove_queued(h[2], h[3], id)
-    redis.call('ZREM', K_DELAYED, id)
+    undelay_job(h[2], id)
 elseif state == 'RUNNING' then
     grader = h[4] or ''
     redis.call('ZREM', k_leases(h[2]), id)
@@ -24,5 +25,6 @@ end
 local now = clock()
 redis.call('HSET', sub, 'state', 'CANCELLED', 'message', message, 'lease_until', 0)
 redis.call('SADD', K_OUTBOX, id)
+count_stat(h[2], now, 'finished')
 emit(id, make_event('CANCELLED', message, nil, now))
 return { state, grader }

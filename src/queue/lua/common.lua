@@ -34,6 +34,21 @@ local function k_graders(pool)
     return P .. 'pool:' .. pool .. ':graders'
 end
 
+-- The capacities the graders of a pool announced (presence.lua): grader id -> jobs at once.
+local function k_capacity(pool)
+    return P .. 'pool:' .. pool .. ':capacity'
+end
+
+-- The pool's share of "delayed": submission id -> due time of its retry (ms).
+local function k_pool_delayed(pool)
+    return P .. 'pool:' .. pool .. ':delayed'
+end
+
+-- The pool's counters of one minute (stats.lua): finished, retried, dead.
+local function k_stats(pool, minute)
+    return P .. 'pool:' .. pool .. ':stats:' .. string.format('%d', minute)
+end
+
 local K_POOLS = P .. 'pools'
 local K_DELAYED = P .. 'delayed'
 local K_TOKEN = P .. 'token'
@@ -44,12 +59,49 @@ local CHANNEL = P .. 'events'
 
 local EVENTS_KEPT = 1000
 local STALE_KEPT = 10000
+-- A minute's counters outlive the hour the status page shows.
+local STATS_KEPT_S = 7200
 
 -- Redis's clock: milliseconds since the epoch, and the microseconds of the current second.
 local function clock()
     local t = redis.call('TIME')
     local us = tonumber(t[2])
     return tonumber(t[1]) * 1000 + math.floor(us / 1000), us
+end
+
+-- Counts transitions of a pool's jobs in the counters of the current minute of `now` (ms):
+-- each further argument is a field to bump ('finished', 'retried' or 'dead').
+local function count_stat(pool, now, ...)
+    local key = k_stats(pool, math.floor(now / 60000))
+    for _, field in ipairs({ ... }) do
+        redis.call('HINCRBY', key, field, 1)
+    end
+    redis.call('EXPIRE', key, STATS_KEPT_S)
+end
+
+-- A retry waits in "delayed" until due (ms), and in its pool's share of it.
+local function delay_job(pool, id, due)
+    redis.call('ZADD', K_DELAYED, due, id)
+    redis.call('ZADD', k_pool_delayed(pool), due, id)
+end
+
+-- The retry is due or cancelled: out of "delayed" (and its pool's share, when pool is known).
+local function undelay_job(pool, id)
+    redis.call('ZREM', K_DELAYED, id)
+    if pool then
+        redis.call('ZREM', k_pool_delayed(pool), id)
+    end
+end
+
+-- Drops the graders of a pool whose presence expired (at or before now), with their
+-- capacities.
+local function prune_graders(pool, now)
+    local key = k_graders(pool)
+    local gone = redis.call('ZRANGEBYSCORE', key, '-inf', now)
+    for _, grader in ipairs(gone) do
+        redis.call('HDEL', k_capacity(pool), grader)
+    end
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
 
 -- ISO 8601 UTC with milliseconds. Days since 1970-01-01 become a proleptic Gregorian
@@ -167,6 +219,8 @@ end
 
 -- Queues a submission at the tail (new work) or the head (work given back) of its
 -- participant's list. A participant is in the ring exactly when its list is not empty.
+-- The time it (re)entered the queue is its score in the pool's order and its queued_at:
+-- a job queued again starts waiting anew (stats.lua's age of the oldest queued job).
 local function push_queue(pool, participant, id, now, at_head)
     local list = k_plist(pool, participant)
     local push = at_head and 'LPUSH' or 'RPUSH'
@@ -174,6 +228,7 @@ local function push_queue(pool, participant, id, now, at_head)
         redis.call(push, k_ring(pool), participant)
     end
     redis.call('ZADD', k_order(pool), now, id)
+    redis.call('HSET', k_sub(id), 'queued_at', now)
 end
 
 -- Deletes the dead-letter entries of a submission; returns how many there were.
@@ -238,8 +293,10 @@ local function record_stale(op, id, token, state, current, now)
         'at', now)
 end
 
--- Ends a running or failed job for good: ERROR, outbox, dead-letter entry, ERROR event.
+-- Ends a running or failed job for good: ERROR, outbox, dead-letter entry, ERROR event;
+-- counted as dead and finished.
 local function dead_letter(id, pool, attempts, reason, message, now)
+    count_stat(pool, now, 'dead', 'finished')
     redis.call('HSET', k_sub(id), 'state', 'ERROR', 'message', message, 'lease_until', 0)
     redis.call('ZREM', k_leases(pool), id)
     redis.call('SADD', K_OUTBOX, id)

@@ -1,8 +1,8 @@
 -- fail: ARGV prefix id token retryable(0/1) message base_ms cap_ms
 -- A grader's failure, with the current lease's token. Retryable with attempts left: the
 -- job waits in "delayed" for min(cap, base * 2^(attempt-1)) ms times a jitter in
--- [0.5, 1) taken from the microseconds of Redis's clock, and an INFO event says so.
--- Otherwise: ERROR, outbox, dead letter, ERROR event.
+-- [0.5, 1) taken from the microseconds of Redis's clock, and an INFO event says so; counted
+-- as retried. Otherwise: ERROR, outbox, dead letter, ERROR event (counted as dead, finished).
 -- Returns {1, 'QUEUED', retry_in_ms}, {1, 'ERROR', 0}, or {0, state, 0} when fenced.
 local id, token, retryable, message = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
 local base, cap = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -29,7 +29,8 @@ local delay = math.min(cap, base * 2 ^ (attempt - 1))
 delay = math.floor(delay * (0.5 + 0.5 * (us % 1000) / 1000))
 redis.call('HSET', sub, 'state', 'QUEUED', 'grader', '', 'lease_until', 0, 'message', message)
 redis.call('ZREM', k_leases(pool), id)
-redis.call('ZADD', K_DELAYED, now + delay, id)
+delay_job(pool, id, now + delay)
+count_stat(pool, now, 'retried')
 local text = string.format('retrying in %.1f s (attempt %d of %d)', delay / 1000,
     attempt + 1, max_attempts)
 emit(id, make_event('INFO', text, { retry_in_ms = delay, attempt = attempt + 1,

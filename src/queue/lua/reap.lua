@@ -3,6 +3,8 @@
 -- one whose lease expired is queued again at the head of its participant's queue, or
 -- dead-lettered when it used all its attempts; delayed retries that are due are queued
 -- again. Returns {id, state now, grader that held it, ...} for each job changed.
+-- Counted: TIMEOUT as finished, a lease expiry queued again as retried, a dead letter as
+-- dead and finished; a due retry was counted when it was scheduled (fail.lua).
 local max_jobs = tonumber(ARGV[2])
 local now = clock()
 local out = {}
@@ -23,6 +25,7 @@ local function expired(pool, id)
         local text = string.format('the job ran past its time limit of %.1f s', limit / 1000)
         redis.call('HSET', sub, 'state', 'TIMEOUT', 'message', text, 'lease_until', 0)
         redis.call('SADD', K_OUTBOX, id)
+        count_stat(pool, now, 'finished')
         emit(id, make_event('TIMEOUT', text, { time_limit_ms = limit, attempt = attempt }, now))
         return 'TIMEOUT', grader
     end
@@ -33,6 +36,7 @@ local function expired(pool, id)
     end
     redis.call('HSET', sub, 'state', 'QUEUED', 'grader', '', 'lease_until', 0)
     push_queue(pool, h[7], id, now, true)
+    count_stat(pool, now, 'retried')
     local text = string.format('the grader stopped responding; the job is queued again '
         .. '(attempt %d of %d was lost)', attempt, max_attempts)
     emit(id, make_event('INFO', text, { attempt = attempt, max_attempts = max_attempts }, now,
@@ -42,8 +46,8 @@ end
 
 local function due(id)
     local sub = k_sub(id)
-    redis.call('ZREM', K_DELAYED, id)
     local h = redis.call('HMGET', sub, 'state', 'pool', 'participant', 'attempt', 'max_attempts')
+    undelay_job(h[2], id)
     if h[1] ~= 'QUEUED' then
         return nil
     end
