@@ -111,6 +111,7 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
     if (blob_store_init(&a->broker.blobs, loop, cfg->data_dir) != 0)
         return -1;
     broker_http_install(&a->broker, http);
+    sio_server_set_origins(sio, &cfg->allowed_origins);
     a->started = 1;
     if (cfg->gen2[0] != '\0')
         gen2_start(&a->broker, &gc);

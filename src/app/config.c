@@ -100,27 +100,30 @@ static void set_conformance_defaults(struct config *cfg)
 
 void config_usage(const char *prog)
 {
-    printf(
-        "usage: %s [--conformance] [--host ADDR] [--port N] [options]\n\n"
-        "Serves Engine.IO/Socket.IO (polling and WebSocket, EIO3 and EIO4).\n"
-        "  --config FILE        read settings from FILE: \"name = value\" lines, names as\n"
-        "                       the flags below without \"--\" (flags given here win)\n"
-        "  --conformance        serve what the official protocol test suites expect\n"
-        "                       (port 3000, ping 300/200 ms, connect timeout 1000 ms)\n"
-        "  --host ADDR          address to listen on (default 127.0.0.1)\n"
-        "  --port N             port (default 8080; 0 picks a free one)\n"
-        "  --max-attachments N  binary attachments in one packet (default 10)\n"
-        "  --log-level LEVEL    error, warn, info or debug (default info)\n"
-        "  --data DIR           data directory: registry, secret, private Redis (default data)\n"
-        "  --redis HOST:PORT    use this Redis instead of starting a private redis-server\n"
-        "  --redis-server PATH  the redis-server binary for the private one\n"
-        "  --registry KIND      sqlite (default) or webapp: the crowdAI webapp's API decides\n"
-        "                       keys, quotas and scores (docs/webapp.md)\n"
-        "  --webapp-url URL     the webapp, e.g. https://www.crowdai.org (registry webapp)\n"
-        "  --webapp-key KEY     the webapp's API key (registry webapp; better in --config)\n"
-        "  --gen2 POOL=HOST:PORT/DB/NAMESPACE[/CAPACITY]\n"
-        "                       also feed crowdAI Gen-2 graders (Redis lists) with POOL's jobs\n",
-        prog);
+    printf("usage: %s [--conformance] [--host ADDR] [--port N] [options]\n\n"
+           "Serves Engine.IO/Socket.IO (polling and WebSocket, EIO3 and EIO4).\n"
+           "  --config FILE        read settings from FILE: \"name = value\" lines, names as\n"
+           "                       the flags below without \"--\" (flags given here win)\n"
+           "  --conformance        serve what the official protocol test suites expect\n"
+           "                       (port 3000, ping 300/200 ms, connect timeout 1000 ms)\n"
+           "  --host ADDR          address to listen on (default 127.0.0.1)\n"
+           "  --port N             port (default 8080; 0 picks a free one)\n"
+           "  --max-attachments N  binary attachments in one packet (default 10)\n"
+           "  --log-level LEVEL    error, warn, info or debug (default info)\n"
+           "  --data DIR           data directory: registry, secret, private Redis (default data)\n"
+           "  --redis HOST:PORT    use this Redis instead of starting a private redis-server\n"
+           "  --redis-server PATH  the redis-server binary for the private one\n"
+           "  --registry KIND      sqlite (default) or webapp: the crowdAI webapp's API decides\n"
+           "                       keys, quotas and scores (docs/webapp.md)\n"
+           "  --webapp-url URL     the webapp, e.g. https://www.crowdai.org (registry webapp)\n"
+           "  --webapp-key KEY     the webapp's API key (registry webapp; better in --config)\n"
+           "  --gen2 POOL=HOST:PORT/DB/NAMESPACE[/CAPACITY]\n"
+           "                       also feed crowdAI Gen-2 graders (Redis lists) with POOL's jobs\n"
+           "  --allowed-origins LIST\n"
+           "                       browser origins allowed on /socket.io/ besides the broker's\n"
+           "                       own: comma-separated scheme://host[:port], or * for any\n"
+           "                       (default: same origin only; others get 403)\n",
+           prog);
     for (size_t i = 0; i < sizeof(number_flags) / sizeof(number_flags[0]); i++)
         printf("  %-20s %s\n", number_flags[i].name, number_flags[i].help);
     printf("\nOnce listening it prints \"READY port=N\" on standard output.\n");
@@ -155,6 +158,17 @@ static int parse_redis(struct config *cfg, const char *value)
     memcpy(cfg->redis_host, value, host_len);
     cfg->redis_host[host_len] = '\0';
     cfg->redis_port = (int)port;
+    return 0;
+}
+
+/* The --allowed-origins list, parsed once: an error names the bad entry. */
+static int parse_origins(struct config *cfg, const char *value)
+{
+    char why[160];
+    if (origin_list_parse(&cfg->allowed_origins, value, why, sizeof(why)) != 0) {
+        fprintf(stderr, "error: --allowed-origins: %s\n", why);
+        return -1;
+    }
     return 0;
 }
 
@@ -234,6 +248,8 @@ static int parse_flag(struct config *cfg, const char *flag, const char *value)
         snprintf(cfg->gen2, sizeof(cfg->gen2), "%s", value);
         return 0;
     }
+    if (strcmp(flag, "--allowed-origins") == 0)
+        return parse_origins(cfg, value);
     if (strcmp(flag, "--log-level") == 0) {
         enum log_level level;
         if (log_level_parse(value, &level) != 0) {

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/origin.h"
+
 struct config {
     int conformance; /* serve the official test suites' expectations */
     char host[64];
@@ -40,6 +42,9 @@ struct config {
     uint64_t webapp_timeout_ms;
     uint64_t webapp_key_cache_ms;
     char gen2[300]; /* the Gen-2 grader bridge: POOL=HOST:PORT/DB/NAMESPACE[/CAPACITY], or "" */
+    /* Browser origins allowed on /socket.io/ besides the broker's own (parsed once here;
+     * empty: same origin only). Broker mode only. */
+    struct origin_list allowed_origins;
 };
 
 /* Fills cfg from argv. Returns 0, 1 when --help was printed, or -1 after printing an error

@@ -2,6 +2,7 @@
  * sending and closing; the transports live in eio_polling.c and eio_websocket.c. */
 #include "engineio/eio_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,11 +241,41 @@ static void on_post_aborted(struct http_conn *hc, void *ud)
     s->post = NULL;
 }
 
-/* A POST's headers: refuse one that is too large or overlaps another POST, closing the
- * session as engine.io does; otherwise remember it until its body is in. */
+/* The Origin check, before anything else is looked at: returns 0 to go on (with CORS headers
+ * added for an allowed cross-origin request), or 403 after answering the refusal. */
+static int check_origin(struct eio_server *e, struct http_conn *hc, const struct http_request *req)
+{
+    static const char refusal[] = "{\"code\":4,\"message\":\"Origin not allowed\"}";
+    const char *origin = http_request_header(req, HTTP_H_ORIGIN);
+    enum origin_verdict v =
+        origin_decide(e->origins, origin, http_request_header(req, HTTP_H_HOST));
+    if (v == ORIGIN_LISTED) {
+        struct buf cors;
+        buf_init(&cors, BUF_NO_CAP);
+        buf_printf(&cors,
+                   "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\n"
+                   "Vary: Origin\r\n",
+                   origin);
+        http_conn_add_headers(hc, cors.data);
+        buf_release(&cors);
+    }
+    if (v != ORIGIN_REFUSED)
+        return 0;
+    /* The query is never logged: it may carry a session token or a key. */
+    log_info("eio", "origin refused: origin=\"%.200s\"%s", origin,
+             req->upgrade ? " (websocket upgrade)" : "");
+    http_conn_respond(hc, 403, "application/json", NULL, refusal, sizeof(refusal) - 1, 1);
+    return 403;
+}
+
+/* A request's headers: refuse a browser from a foreign origin; refuse a POST that is too
+ * large or overlaps another POST, closing the session as engine.io does; otherwise remember
+ * the POST until its body is in. */
 static int on_headers(struct http_conn *hc, const struct http_request *req, void *ud)
 {
     struct eio_server *e = ud;
+    if (e->origins != NULL && check_origin(e, hc, req) != 0)
+        return 403;
     if (req->method != HTTP_POST)
         return 0;
     struct eio_query q;
@@ -266,10 +297,23 @@ static int on_headers(struct http_conn *hc, const struct http_request *req, void
     return 0;
 }
 
+/* A CORS preflight (the Origin was checked with the headers). */
+static void answer_preflight(struct http_conn *hc)
+{
+    static const char headers[] = "Access-Control-Allow-Methods: GET, POST\r\n"
+                                  "Access-Control-Allow-Headers: content-type\r\n"
+                                  "Access-Control-Max-Age: 600\r\n";
+    http_conn_respond(hc, 204, NULL, headers, "", 0, 0);
+}
+
 static void on_request(struct http_conn *hc, const struct http_request *req, void *ud)
 {
     struct eio_server *e = ud;
     struct eio_query q;
+    if (e->origins != NULL && req->method == HTTP_OPTIONS) {
+        answer_preflight(hc);
+        return;
+    }
     eio_parse_query(req, &q);
     int code = route_check(&q, 0);
     if (code >= 0) {
@@ -337,6 +381,11 @@ void eio_server_init(struct eio_server *e, struct http_server *http, const char 
     e->ud = ud;
     strmap_init(&e->sessions);
     http_server_route(http, path, &eio_route_ops, e);
+}
+
+void eio_server_set_origins(struct eio_server *e, const struct origin_list *origins)
+{
+    e->origins = origins;
 }
 
 static void collect_session(const char *key, void *value, void *ud)

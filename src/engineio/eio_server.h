@@ -9,6 +9,7 @@
 
 #include "core/strmap.h"
 #include "net/http_server.h"
+#include "net/origin.h"
 
 struct eio_session;
 struct eio_server;
@@ -38,11 +39,16 @@ struct eio_server {
     void *ud;
     struct strmap sessions;
     uv_loop_t *loop;
+    const struct origin_list *origins; /* NULL: no Origin check (conformance mode) */
 };
 
 /* Serves Engine.IO on path of the HTTP server. cfg, cb are copied; ud is passed back. */
 void eio_server_init(struct eio_server *e, struct http_server *http, const char *path,
                      const struct eio_config *cfg, const struct eio_callbacks *cb, void *ud);
+/* Checks every request's Origin header against origins (borrowed, must outlive the server):
+ * browsers may come from the request's own origin or a listed one; the others get 403. Without
+ * this call, no Origin is checked. */
+void eio_server_set_origins(struct eio_server *e, const struct origin_list *origins);
 /* Closes every session (each client gets a close packet). */
 void eio_server_close_all(struct eio_server *e, const char *reason);
 void eio_server_release(struct eio_server *e);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -32,7 +33,14 @@ struct http_conn {
     void *data;  /* the route's */
     void (*drain_cb)(struct http_conn *hc, void *ud);
     void *drain_ud;
+    struct buf next_headers; /* http_conn_add_headers(): for the next response only */
 };
+
+/* On every response (but the 101 of a WebSocket upgrade, which ws_conn writes). */
+#define SECURITY_HEADERS                                                                           \
+    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
+/* Unless the route sends a policy of its own (a web page does). */
+#define DEFAULT_CSP "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
 
 static void process(struct http_conn *hc, char *data, size_t len);
 
@@ -87,6 +95,7 @@ static void free_http_conn(struct http_conn *hc)
 {
     http_reader_release(&hc->parser);
     buf_release(&hc->pending);
+    buf_release(&hc->next_headers);
     free(hc);
 }
 
@@ -113,9 +122,10 @@ static const struct conn_handler refused_handler = {on_refused_read, NULL};
 
 static void refuse_connection(struct http_server *srv)
 {
-    static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-                              "Content-Length: 20\r\nConnection: close\r\n\r\n"
-                              "too many connections";
+    static const char msg[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+        "Content-Length: 20\r\nConnection: close\r\n" SECURITY_HEADERS DEFAULT_CSP "\r\n"
+        "too many connections";
     struct conn *c = conn_accept(srv->pool, (uv_stream_t *)&srv->listener, &refused_handler, NULL);
     if (c == NULL)
         return;
@@ -139,6 +149,7 @@ static void on_connection(uv_stream_t *listener, int status)
     http_reader_init(&hc->parser, srv->limits.max_header_bytes, srv->limits.max_headers,
                      srv->limits.max_body);
     buf_init(&hc->pending, srv->limits.max_header_bytes + srv->limits.max_body);
+    buf_init(&hc->next_headers, srv->limits.max_header_bytes + 512);
     hc->conn = conn_accept(srv->pool, listener, &http_handler, hc);
     if (hc->conn == NULL)
         return; /* on_conn_close freed hc */
@@ -235,18 +246,43 @@ static const struct http_route *find_route(const struct http_server *srv,
     return NULL;
 }
 
-/* Writes the status line and headers. */
+/* Whether a block of "Name: value\r\n" lines has a line called name (case-insensitive). */
+static int has_header(const char *lines, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = lines; p != NULL && *p != '\0';) {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+            return 1;
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    return 0;
+}
+
+/* Writes the status line and headers: the caller's, those added for this response, and the
+ * security headers. */
 static int write_head(struct http_conn *hc, int status, const char *content_type,
                       const char *extra_headers, uint64_t len, int close)
 {
     struct buf head;
     buf_init(&head, BUF_NO_CAP);
-    buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Length: %llu\r\n", status,
-               http_status_text(status), (unsigned long long)len);
+    buf_printf(&head, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
+    if (status != 204) /* RFC 9110: a 204 has no Content-Length */
+        buf_printf(&head, "Content-Length: %llu\r\n", (unsigned long long)len);
     if (content_type != NULL)
         buf_printf(&head, "Content-Type: %s\r\n", content_type);
     if (extra_headers != NULL)
         buf_append_str(&head, extra_headers);
+    int own_csp = has_header(extra_headers, "Content-Security-Policy");
+    if (hc->next_headers.len > 0) {
+        own_csp = own_csp || has_header(hc->next_headers.data, "Content-Security-Policy");
+        buf_append(&head, hc->next_headers.data, hc->next_headers.len);
+        buf_reset(&hc->next_headers);
+    }
+    buf_append_str(&head, SECURITY_HEADERS);
+    if (!own_csp)
+        buf_append_str(&head, DEFAULT_CSP);
     if (close)
         buf_append_str(&head, "Connection: close\r\n");
     buf_append_str(&head, "\r\n");
@@ -319,6 +355,12 @@ void http_conn_on_drain(struct http_conn *hc, void (*cb)(struct http_conn *hc, v
     hc->drain_cb = cb;
     hc->drain_ud = ud;
     conn_on_drain(hc->conn, on_conn_drained, hc);
+}
+
+void http_conn_add_headers(struct http_conn *hc, const char *lines)
+{
+    if (buf_append_str(&hc->next_headers, lines) != 0)
+        log_warn("http", "response headers dropped: over %zu bytes", hc->next_headers.max);
 }
 
 void http_conn_set_data(struct http_conn *hc, void *data)

@@ -72,7 +72,10 @@ void http_server_release(struct http_server *srv);
  * http_conn_hold(hc, NULL, NULL) forgets the callback. */
 void http_conn_hold(struct http_conn *hc, http_abort_cb abort_cb, void *ud);
 /* Sends the response. content_type may be NULL (no body type); extra_headers, if not NULL,
- * is a block of "Name: value\r\n" lines. close: close the connection after it. */
+ * is a block of "Name: value\r\n" lines. close: close the connection after it. Every
+ * response also carries X-Content-Type-Options, Referrer-Policy, X-Frame-Options and a
+ * Content-Security-Policy that allows nothing, unless extra_headers has a
+ * Content-Security-Policy line of its own. */
 void http_conn_respond(struct http_conn *hc, int status, const char *content_type,
                        const char *extra_headers, const void *body, size_t len, int close);
 /* Starts a response whose body (len bytes) follows in chunks with http_conn_stream_write();
@@ -85,6 +88,10 @@ void http_conn_stream_end(struct http_conn *hc);
  * queueing more than a chunk). cb does not run if the connection dies first (the hold's
  * abort callback does). */
 void http_conn_on_drain(struct http_conn *hc, void (*cb)(struct http_conn *hc, void *ud), void *ud);
+/* Adds "Name: value\r\n" lines to the next response on hc only (whoever sends it), e.g. CORS
+ * headers decided from the request's headers, or a Content-Security-Policy for a response
+ * started with http_conn_stream_start(). */
+void http_conn_add_headers(struct http_conn *hc, const char *lines);
 /* A pointer for the route, per connection (cleared by nothing: the route owns it). */
 void http_conn_set_data(struct http_conn *hc, void *data);
 void *http_conn_data(const struct http_conn *hc);

@@ -333,6 +333,11 @@ struct sio_server *sio_server_new(struct http_server *http, const char *path,
     return srv;
 }
 
+void sio_server_set_origins(struct sio_server *srv, const struct origin_list *origins)
+{
+    eio_server_set_origins(&srv->eio, origins);
+}
+
 size_t sio_server_client_count(const struct sio_server *srv)
 {
     return srv->client_count;

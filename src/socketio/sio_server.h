@@ -60,6 +60,8 @@ struct sio_config {
 
 struct sio_server *sio_server_new(struct http_server *http, const char *path,
                                   const struct eio_config *eio_cfg, const struct sio_config *cfg);
+/* Checks the Origin of browsers on the Engine.IO endpoint; see eio_server_set_origins(). */
+void sio_server_set_origins(struct sio_server *srv, const struct origin_list *origins);
 /* Disconnects every socket (each client gets DISCONNECT, then an Engine.IO close). */
 void sio_server_close_all(struct sio_server *srv);
 void sio_server_free(struct sio_server *srv);
