@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing crowdai-broker needs on Debian 12, idempotently:
-# Debian packages (only when one is missing) and the npm packages of package-lock.json.
+# Debian packages (only when one is missing) and the npm packages of package-lock.json (the
+# build embeds socket.io-client's browser bundle in the broker; the tests use the rest).
 # Usage: scripts/install-deps.sh [build|test]   (build: only what `make run` needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config libuv1-dev node-llhttp libssl-dev l
             python3-websocket python3-requests libgit2-dev zlib1g-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format python3-socketio python3-engineio
            python3-websocket python3-requests procps openssl tmux git
-           openssh-server)
+           openssh-server chromium fonts-dejavu-core)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-test}" = test ]; then
@@ -40,14 +41,12 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-test}" = test ]; then
-    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-        echo "install-deps: Node.js 20 and npm are needed for the tests" >&2
-        exit 1
-    fi
-    stamp=node_modules/.package-lock.json
-    if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-        echo "install-deps: npm ci"
-        npm ci --no-audit --no-fund --loglevel=error
-    fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "install-deps: Node.js 20 and npm are needed (the web pages' socket.io-client bundle, the tests)" >&2
+    exit 1
+fi
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+    echo "install-deps: npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
 fi

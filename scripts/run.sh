@@ -60,6 +60,8 @@ crowdai-broker is running on http://127.0.0.1:$port (data in $data/).
 Submit and watch it graded live, from another terminal:
   CROWDAI_BROKER=http://127.0.0.1:$port CROWDAI_API_KEY=$CROWDAI_API_KEY \\
     $bin/crowdai submit demo/example-predictions.csv --challenge demo --wait
+or in a browser (sign in with the API key above):
+  http://127.0.0.1:$port/challenges/demo/submit   leaderboard: /challenges/demo   queues: /status
 Ctrl-C stops the broker, its redis-server and the demo grader.
 
 MSG

@@ -51,3 +51,13 @@ add_test(NAME suite_archive
          WORKING_DIRECTORY ${REPO_ROOT})
 set_tests_properties(suite_archive PROPERTIES
   ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>" TIMEOUT 600 RUN_SERIAL TRUE)
+
+# The web pages in a real browser (tests/web): Debian's chromium driven by playwright-core,
+# against the real broker (as suite_e2e starts it) with scripted graders; screenshots of each
+# page are written to build/<preset>/web-artifacts.
+add_test(NAME suite_web
+         COMMAND node --test --test-concurrency=1 tests/web/
+         WORKING_DIRECTORY ${REPO_ROOT})
+set_tests_properties(suite_web PROPERTIES
+  ENVIRONMENT "${SUITE_ENV};ADMIN_BIN=$<TARGET_FILE:crowdai-admin>;WEB_ARTIFACTS=${CMAKE_BINARY_DIR}/web-artifacts"
+  TIMEOUT 600 RUN_SERIAL TRUE)

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "registry/reg_sqlite.h"
 #include "registry/reg_webapp.h"
+#include "web/web_routes.h"
 
 /* Reads DIR/secret, creating it (mode 0600, random) the first time. */
 static int load_secret(const char *dir, unsigned char secret[TOKEN_SECRET_LEN])
@@ -112,6 +113,7 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
         return -1;
     broker_http_install(&a->broker, http);
     sio_server_set_origins(sio, &cfg->allowed_origins);
+    web_routes_install(http);
     a->started = 1;
     if (cfg->gen2[0] != '\0')
         gen2_start(&a->broker, &gc);

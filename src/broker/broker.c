@@ -88,6 +88,8 @@ static void on_live_event(void *ud, const struct rq_event *ev)
         grader_forward_cancel(b, NULL, ev->submission_id, "time limit reached");
     if (is_final_event(ev->event))
         outbox_kick(b);
+    if (strstr(ev->event, "\"type\":\"COMPLETE\"") != NULL)
+        board_note_complete(b, ev->submission_id);
     else if (strstr(ev->event, "\"type\":\"ENQUEUED\"") != NULL)
         grader_dispatch_all(b);
 }
@@ -109,6 +111,8 @@ void broker_init(struct broker *b, uv_loop_t *loop, const struct broker_config *
     b->participants = sio_server_of(sio, "/");
     b->graders_nsp = sio_server_of(sio, "/grader");
     participant_install(b);
+    board_install(b);
+    web_calls_install(b);
     grader_install(b);
     rq_subscribe(rq, on_live_event, b);
     uv_timer_init(loop, &b->janitor);
@@ -130,6 +134,7 @@ void broker_stop(struct broker *b)
     uv_close((uv_handle_t *)&b->outbox_timer, NULL);
     waiting_stop(b);
     presence_stop(b);
+    board_stop(b);
     gen2_stop(b);
     outbox_stop(b);
 }
@@ -138,4 +143,6 @@ void broker_release(struct broker *b)
 {
     gen2_release(b);
     watchers_release(&b->watchers);
+    board_release(b);
+    web_calls_release(b);
 }

@@ -13,6 +13,7 @@
 #include "broker/token.h"
 #include "broker/watch.h"
 #include "core/list.h"
+#include "core/strmap.h"
 #include "net/http_server.h"
 #include "queue/rq.h"
 #include "registry/registry.h"
@@ -75,6 +76,10 @@ struct broker {
     struct gen2 *gen2;                /* NULL without --gen2 */
     char pools[BROKER_MAX_POOLS][64]; /* pools seen here (for /metrics) */
     size_t npools;
+    int board_followers;         /* sockets following a leaderboard (board_follow.c) */
+    struct strmap board_pending; /* challenges whose followers are told at the next tick */
+    uv_timer_t board_timer;
+    struct web_status_cache *status_cache; /* web_calls.c */
 };
 
 /* Wires the namespaces and starts the timers. reg and rq stay owned by the caller. */
@@ -146,6 +151,18 @@ void presence_withdraw(struct broker *b, const char *grader_id, const char (*poo
                        int npools);
 void presence_start(struct broker *b);
 void presence_stop(struct broker *b);
+/* board_follow.c: live leaderboards for the web pages. board_note_complete is told of every
+ * COMPLETE event; board_forget of a socket that goes. */
+struct psess;
+void board_install(struct broker *b);
+void board_note_complete(struct broker *b, int64_t sub_id);
+void board_forget(struct broker *b, struct psess *ps);
+void board_stop(struct broker *b);
+void board_release(struct broker *b);
+/* web_calls.c: the calls of the web pages (challenges, challenge, my_submissions,
+ * queue_status). */
+void web_calls_install(struct broker *b);
+void web_calls_release(struct broker *b);
 /* gen2.c: crowdAI's Gen-2 graders over Redis lists, for one pool. */
 int gen2_config_parse(const char *spec, struct gen2_config *out, char *err, size_t errlen);
 void gen2_start(struct broker *b, const struct gen2_config *cfg);

@@ -566,6 +566,7 @@ static void on_disconnect(struct sio_socket *sock, const char *reason, void *ud)
     watchers_remove_socket(&b->watchers, sock);
     if (ps == NULL)
         return;
+    board_forget(b, ps);
     ps->sock = NULL;
     psess_unref(ps);
 }

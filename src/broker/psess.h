@@ -14,6 +14,7 @@ struct psess {
     struct broker *b;
     struct sio_socket *sock;
     int refs;
+    char board[64]; /* the challenge whose leaderboard this socket follows, or "" */
 };
 
 static inline struct psess *psess_of(struct sio_socket *sock)

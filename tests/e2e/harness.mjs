@@ -922,9 +922,10 @@ export class Env {
     }
 
     /** challenge create; primary/secondary as 'name:asc|desc'. */
-    async createChallenge(id, { title = `Challenge ${id}`, pool, primary = 'score:desc', secondary, timeLimit, maxAttempts } = {}) {
+    async createChallenge(id, { title = `Challenge ${id}`, pool, primary = 'score:desc', secondary, timeLimit, maxAttempts, precision } = {}) {
         const args = ['challenge', 'create', id, '--title', title, '--pool', pool || id, '--primary', primary];
         if (secondary) args.push('--secondary', secondary);
+        if (precision !== undefined) args.push('--precision', String(precision));
         if (timeLimit !== undefined) args.push('--time-limit', String(timeLimit));
         if (maxAttempts !== undefined) args.push('--max-attempts', String(maxAttempts));
         return this.admin(...args);
