@@ -12,6 +12,7 @@
 #include "broker/psess.h"
 #include "broker/reply.h"
 #include "core/xalloc.h"
+#include "registry/reg_catalog.h"
 
 #define BOARD_COALESCE_MS 500
 #define BOARD_ROOM_PREFIX "leaderboard:"
@@ -80,21 +81,13 @@ void board_note_complete(struct broker *b, int64_t sub_id)
     outbox_wait(b, on_outbox_pass, n);
 }
 
-static int is_challenge_id(const char *s)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > 63)
-        return 0;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
-}
-
 static void on_follow(struct sio_socket *sock, const struct sio_event *ev, void *ud)
 {
     struct broker *b = ud;
     struct psess *ps = psess_of(sock);
     json_t *args = reply_first_object(ev);
     const char *challenge = args ? reply_string(args, "challenge_id", 63) : NULL;
-    if (challenge == NULL || !is_challenge_id(challenge)) {
+    if (challenge == NULL || !reg_catalog_valid_id(challenge, strlen(challenge))) {
         reply_error(sock, ev->ack_id, "BAD_REQUEST", "leaderboard_follow needs {challenge_id}.",
                     NULL);
     } else {

@@ -12,6 +12,7 @@
 #include "broker/submit.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "registry/reg_submission.h"
 
 #define MAX_CLIENT_ID   128
 #define MAX_DESCRIPTION 500
@@ -167,13 +168,6 @@ static void session_then(struct pcall *c, void (*next)(struct pcall *c))
     c->after_session = next;
     reg->ops->check_session(reg, c->claims.participant_id, c->claims.issued_at, on_session_checked,
                             c);
-}
-
-static const char *state_name(enum reg_sub_state s)
-{
-    static const char *const names[] = {"QUEUED", "RUNNING", "COMPLETE",
-                                        "ERROR",  "TIMEOUT", "CANCELLED"};
-    return (unsigned)s < 6 ? names[s] : "UNKNOWN";
 }
 
 /* ---- submit ---- */
@@ -351,7 +345,8 @@ static void with_owned(struct sio_socket *sock, const struct sio_event *ev, stru
 static json_t *submission_json(const struct reg_submission *s)
 {
     json_t *o = json_pack("{s:I,s:s,s:i,s:s}", "submission_id", (json_int_t)s->id, "state",
-                          state_name(s->state), "round", s->round_number, "message", s->message);
+                          reg_submission_state_name(s->state), "round", s->round_number, "message",
+                          s->message);
     json_object_set_new(o, "score", s->has_score ? json_real(s->score) : json_null());
     json_object_set_new(o, "score_secondary",
                         s->has_score && s->has_secondary ? json_real(s->score_secondary)

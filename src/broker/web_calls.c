@@ -11,6 +11,7 @@
 #include "broker/psess.h"
 #include "broker/reply.h"
 #include "core/xalloc.h"
+#include "registry/reg_submission.h"
 
 #define STATUS_CACHE_MS      2000
 #define STATUS_MAX_POOLS     64
@@ -131,23 +132,16 @@ static void on_challenge(struct sio_socket *sock, const struct sio_event *ev, vo
 
 /* ---- my_submissions ---- */
 
-static const char *state_name(enum reg_sub_state s)
-{
-    static const char *const names[] = {"QUEUED", "RUNNING", "COMPLETE",
-                                        "ERROR",  "TIMEOUT", "CANCELLED"};
-    return (unsigned)s < 6 ? names[s] : "UNKNOWN";
-}
-
 static void on_submission_row(void *ud, const struct reg_submission *s, int count)
 {
     struct wcall *c = ud;
     if (s != NULL) {
         char created[32];
         reply_iso_time(s->created_at, created);
-        json_t *o =
-            json_pack("{s:I,s:s,s:i,s:s,s:s,s:s,s:b}", "submission_id", (json_int_t)s->id, "state",
-                      state_name(s->state), "round", s->round_number, "message", s->message,
-                      "description", s->description, "created_at", created, "late", s->late);
+        json_t *o = json_pack("{s:I,s:s,s:i,s:s,s:s,s:s,s:b}", "submission_id", (json_int_t)s->id,
+                              "state", reg_submission_state_name(s->state), "round",
+                              s->round_number, "message", s->message, "description", s->description,
+                              "created_at", created, "late", s->late);
         json_object_set_new(o, "score", s->has_score ? json_real(s->score) : json_null());
         json_object_set_new(o, "score_secondary",
                             s->has_score && s->has_secondary ? json_real(s->score_secondary)

@@ -52,9 +52,8 @@ void reg_catalog_challenge_defaults(struct reg_challenge *c)
     c->score_precision = REG_CATALOG_PRECISION_DEFAULT;
 }
 
-static int is_slug(const char *s)
+int reg_catalog_valid_id(const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (n == 0 || n > 63)
         return 0;
     for (size_t i = 0; i < n; i++) {
@@ -102,7 +101,7 @@ static int is_type_list(const char *s)
 int reg_catalog_challenge_check(const struct reg_challenge *c, char *msg, size_t msglen)
 {
     const char *why = NULL;
-    if (!is_slug(c->id))
+    if (!reg_catalog_valid_id(c->id, strlen(c->id)))
         why = "the challenge id must be 1 to 63 characters of a-z, 0-9 and '-'";
     else if (c->title[0] == '\0')
         why = "the title must not be empty";

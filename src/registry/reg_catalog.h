@@ -14,6 +14,9 @@
 #define REG_CATALOG_PRECISION_DEFAULT 3
 #define REG_CATALOG_PRECISION_MAX     12
 
+/* Whether s[0..n) is a challenge id: [a-z0-9-], 1-63 characters. */
+int reg_catalog_valid_id(const char *s, size_t n);
+
 /* Called once per row; borrowed pointer. */
 typedef void (*reg_catalog_challenge_fn)(void *ud, const struct reg_challenge *c);
 typedef void (*reg_catalog_round_fn)(void *ud, const struct reg_round *r);

@@ -23,4 +23,4 @@ add_library(crowdai_web STATIC
   ${CMAKE_CURRENT_LIST_DIR}/web_assets.c
   ${CMAKE_CURRENT_LIST_DIR}/web_routes.c
   ${WEB_GENERATED})
-target_link_libraries(crowdai_web PUBLIC crowdai_server)
+target_link_libraries(crowdai_web PUBLIC crowdai_server crowdai_registry)

@@ -4,6 +4,7 @@
  * server, so no participant data ever passes through here. */
 #include <string.h>
 
+#include "registry/reg_catalog.h"
 #include "web/web_assets.h"
 #include "web/web_routes.h"
 
@@ -28,19 +29,6 @@ static void serve(struct http_conn *hc, const struct http_request *req, const ch
     }
 }
 
-/* A challenge id as the registry allows it: [a-z0-9-], 1-63 characters. */
-static int is_challenge_id(const char *s, size_t len)
-{
-    if (len == 0 || len > 63)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 static void on_index(struct http_conn *hc, const struct http_request *req, void *ud)
 {
     serve(hc, req, ud, PAGE_HEADERS);
@@ -58,7 +46,7 @@ static void on_challenge(struct http_conn *hc, const struct http_request *req, v
     const char *slash = memchr(rest, '/', rest_len);
     size_t id_len = slash != NULL ? (size_t)(slash - rest) : rest_len;
     const char *page = NULL;
-    if (is_challenge_id(rest, id_len)) {
+    if (reg_catalog_valid_id(rest, id_len)) {
         if (slash == NULL)
             page = "challenge.html";
         else if (rest_len - id_len == 7 && memcmp(slash, "/submit", 7) == 0)

@@ -150,6 +150,8 @@ test('sign in, upload, submit, watch live through a reload and a lost connection
 
         // The API key never appeared in a URL the pages requested.
         for (const u of [...me.urls, ...viewer.urls]) assert.ok(!u.includes(ada.apiKey), `API key in ${u}`);
+        // The pages upgraded to WebSocket: the CSP's connect-src 'self' lets them.
+        assert.ok(me.urls.some((u) => u.startsWith('ws://') && u.includes('transport=websocket')), 'a WebSocket was opened');
         const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('crowdai.session.demo')).token);
         assert.ok(!env.broker.stderr().includes(ada.apiKey), 'the API key is not in the broker log');
         assert.ok(!env.broker.stderr().includes(token), 'the session token is not in the broker log');
