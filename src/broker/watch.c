@@ -20,6 +20,7 @@ struct replay {
     struct watchers *w;
     int64_t sub_id;
     struct sio_socket *sock;
+    int read_any; /* an event of this replay was read */
 };
 
 static void key_of(int64_t sub_id, char key[24])
@@ -109,6 +110,15 @@ static void on_replay_event(void *ud, const char *err, const struct rq_event *ev
     struct replay *r = ud;
     struct watch_entry *e = find_entry(r->w, r->sub_id, r->sock);
     if (ev != NULL) {
+        /* The stream keeps the latest ~1,000 events of a submission: when the first one read
+         * is past the gap, the missing ones are gone for good; go on from there (the client
+         * sees seq jump) instead of waiting for them forever. */
+        if (e != NULL && err == NULL && !r->read_any && ev->seq > e->last_seq + 1) {
+            log_info("broker", "events trimmed sub=%" PRId64 " resuming at seq=%" PRId64, r->sub_id,
+                     ev->seq);
+            e->last_seq = ev->seq - 1;
+        }
+        r->read_any = 1;
         if (e != NULL && err == NULL && ev->seq == e->last_seq + 1) {
             send_event(e, ev);
             e->last_seq = ev->seq;
@@ -132,6 +142,7 @@ static void start_replay(struct watchers *w, struct watch_entry *e, int64_t sub_
     r->w = w;
     r->sub_id = sub_id;
     r->sock = e->sock;
+    r->read_any = 0;
     e->replaying = 1;
     e->seen_during = 0;
     rq_events(w->rq, sub_id, e->last_seq, on_replay_event, r);

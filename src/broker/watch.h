@@ -2,7 +2,8 @@
  * submission's events exactly once and in seq order: live events (Pub/Sub) and replays
  * (the event stream) race each other, so each (socket, submission) remembers the last seq
  * it was sent; an event is sent only if it is the next one, a gap triggers a replay from
- * the stream, and anything older is dropped. */
+ * the stream, and anything older is dropped. The stream keeps a submission's latest ~1,000
+ * events: a replay that finds the ones asked for trimmed goes on from the oldest kept. */
 #ifndef BROKER_WATCH_H
 #define BROKER_WATCH_H
 

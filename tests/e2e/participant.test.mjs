@@ -207,3 +207,28 @@ test('cancel a running job: the grader gets cancel, its late complete is refused
     const lb = await p.leaderboard('cancel');
     assert.ok(!lb.rows.some((r) => r.submission_id === sub), 'a cancelled submission is not ranked');
 });
+
+test('watch of a submission whose oldest events were trimmed goes on from the oldest kept, then live', async () => {
+    // The stream keeps about 1,000 events per submission; this grading makes 1,200 and more.
+    const g = await env.grader({ pools: ['watch-pool'], name: 'chatty' });
+    const p = await env.participant(who.bob, 'watch');
+    const plan = [{ ticks: 1200, every: 0 }, { pause: 'end' }, { complete: 0.5 }];
+    const ack = await p.submitOk({ client_submission_id: cid('chatty'), data: { plan } });
+    const sub = ack.submission_id;
+    await until(() => g.reports(sub, 'progress').length === 1200, { what: '1,200 progress reports', timeout: 60000 });
+
+    // A new socket asks for everything, as a reloaded page does.
+    const late = await env.participant(who.bob, 'watch');
+    const w = await late.watch(sub, 0);
+    assert.equal(w.ok, true, JSON.stringify(w));
+    await until(() => late.events(sub).length > 0, { what: 'the replay of the kept events' });
+    const replayed = late.events(sub);
+    assert.ok(replayed[0].seq > 1, `the first event replayed is ${replayed[0].seq}, not a trimmed one`);
+    assertStream(replayed, replayed[0].seq);
+    g.resume(sub, 'end');
+    const done = await late.waitEvent(sub, (e) => e.type === 'COMPLETE');
+    const original = await p.waitEvent(sub, (e) => e.type === 'COMPLETE');
+    assert.equal(done.seq, original.seq);
+    assertStream(late.events(sub), replayed[0].seq);
+    assert.equal(late.events(sub).at(-1).type, 'COMPLETE');
+});
