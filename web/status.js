@@ -62,7 +62,8 @@
         figure("Finished (last hour)", p.finished_last_hour, "finished_last_hour"),
         figure("Oldest queued job waiting", formatAge(p.oldest_queued_seconds), "oldest_queued")),
       el("h3", {}, "Finished per minute, last hour"),
-      chart(p.finished_per_minute));
+      chart(p.finished_per_minute),
+      el("p", { className: "chart-axis", "aria-hidden": "true" }, el("span", {}, "60 min ago"), el("span", {}, "now")));
   }
 
   async function refresh() {

@@ -264,6 +264,12 @@
       return;
     }
     if (ev.seq <= watching.lastSeq) return; /* already shown */
+    if (ev.seq > watching.lastSeq + 1) {
+      /* The broker keeps a submission's latest ~1,000 events; older ones are gone. */
+      document.getElementById("live-events").append(
+        el("li", { className: "muted", "data-gap": ev.seq - watching.lastSeq - 1 },
+           `${ev.seq - watching.lastSeq - 1} earlier message(s) are no longer kept.`));
+    }
     watching.lastSeq = ev.seq;
     applyEvent(ev);
   }

@@ -15,11 +15,13 @@
 #include "registry/reg_catalog.h"
 
 #define BOARD_COALESCE_MS 500
+#define BOARD_MAX_PASSES  5 /* the registry refused the score this often: give up */
 #define BOARD_ROOM_PREFIX "leaderboard:"
 
 struct board_note {
     struct broker *b;
     int64_t sub_id;
+    int passes; /* outbox passes waited for so far */
 };
 
 static void board_room(const char *challenge_id, char room[96])
@@ -49,10 +51,19 @@ static void on_board_timer(uv_timer_t *t)
     strmap_init(&b->board_pending);
 }
 
+static void on_outbox_pass(void *ud, int stopping);
+
 static void on_scored_submission(void *ud, int found, const struct reg_submission *s)
 {
     struct board_note *n = ud;
     struct broker *b = n->b;
+    /* Not in the registry yet (it refused the score, or could not be read): the outbox tries
+     * again at its next pass, and so does this, a few times. */
+    int not_yet = !found || s->state == REG_SUB_QUEUED || s->state == REG_SUB_RUNNING;
+    if (not_yet && !b->stopping && ++n->passes < BOARD_MAX_PASSES) {
+        outbox_wait(b, on_outbox_pass, n);
+        return;
+    }
     if (found && !b->stopping && s->state == REG_SUB_COMPLETE) {
         strmap_put(&b->board_pending, s->challenge_id, b);
         if (!uv_is_active((uv_handle_t *)&b->board_timer))

@@ -202,7 +202,8 @@ static void answer_waiting(struct broker *b, int ok)
         struct sio_socket *sock = c->ps->sock;
         if (sock != NULL && ok) {
             /* The cached text is the ack's whole argument. */
-            sio_socket_ack(sock, c->ack_id, sc->answer, strlen(sc->answer), NULL, 0);
+            if (c->ack_id != SIO_NO_ACK)
+                sio_socket_ack(sock, c->ack_id, sc->answer, strlen(sc->answer), NULL, 0);
         } else if (sock != NULL) {
             reply_error(sock, c->ack_id, "QUEUE_UNAVAILABLE",
                         "The queue's figures could not be read just now. Try again shortly.", NULL);
@@ -335,6 +336,8 @@ static void on_queue_status(struct sio_socket *sock, const struct sio_event *ev,
 {
     struct broker *b = ud;
     struct web_status_cache *sc = status_cache(b);
+    if (ev->ack_id == SIO_NO_ACK)
+        return; /* nobody to answer */
     if (sc->answer != NULL && broker_now() - sc->at < STATUS_CACHE_MS) {
         sio_socket_ack(sock, ev->ack_id, sc->answer, strlen(sc->answer), NULL, 0);
         return;

@@ -128,7 +128,7 @@ TEST(rq_stats_queued_running_and_oldest_age)
 }
 
 /* A retryable failure waits in delayed (retrying) and counts as a retry once, not again when
- * it is due; a cancel takes it out of retrying and counts as finished. */
+ * it is due; a cancel takes it out of retrying (not finished: it was not running). */
 TEST(rq_stats_retries_and_cancel)
 {
     struct fixture f;
@@ -161,11 +161,11 @@ TEST(rq_stats_retries_and_cancel)
     char grader[64];
     ASSERT_STR_EQ(await_cancel(&f, f.q, 1, &before, grader), NULL);
     ASSERT_EQ(before, RQ_QUEUED);
-    assert_counts(&f, POOL, 1, 0, 0, 2, 0, 1);
+    assert_counts(&f, POOL, 1, 0, 0, 2, 0, 0);
     /* Cancelling again changes nothing. */
     ASSERT_STR_EQ(await_cancel(&f, f.q, 1, &before, grader), NULL);
     ASSERT_EQ(before, RQ_CANCELLED);
-    assert_counts(&f, POOL, 1, 0, 0, 2, 0, 1);
+    assert_counts(&f, POOL, 1, 0, 0, 2, 0, 0);
     ASSERT_EQ(redis_proc_int(&f.redis, "ZCARD %sdelayed", FIXTURE_PREFIX), 0);
     fixture_finish(&f);
 }
@@ -212,7 +212,8 @@ TEST(rq_stats_lease_expiry_and_dead_letters)
     fixture_finish(&f);
 }
 
-/* COMPLETE, CANCELLED (queued and running) and TIMEOUT all count as finished, once. */
+/* COMPLETE, CANCELLED while running and TIMEOUT count as finished, once; a job cancelled while
+ * queued does not (no grader worked on it). */
 TEST(rq_stats_finished_jobs)
 {
     struct fixture f;
@@ -241,7 +242,7 @@ TEST(rq_stats_finished_jobs)
     assert_counts(&f, POOL, 1, 0, 0, 0, 0, 3);
     ASSERT_STR_EQ(await_cancel(&f, f.q, 4, &before, grader), NULL);
     ASSERT_EQ(before, RQ_QUEUED);
-    assert_counts(&f, POOL, 0, 0, 0, 0, 0, 4);
+    assert_counts(&f, POOL, 0, 0, 0, 0, 0, 3);
     /* The counters of this minute expire, after the hour they are shown for. */
     long long ttl = redis_proc_int(&f.redis, "TTL %spool:%s:stats:%lld", FIXTURE_PREFIX, POOL,
                                    redis_minute(&f));

@@ -1,7 +1,8 @@
 -- cancel: ARGV prefix id message
 -- Cancels a queued (or delayed) or running submission: CANCELLED event, outbox. Final
--- submissions are left as they are; counted as finished. Returns {state before, grader that
--- held it or ''}.
+-- submissions are left as they are. Counted as finished only when it was running (a grader
+-- worked on it; a job cancelled in the queue is no throughput). Returns {state before, grader
+-- that held it or ''}.
 local id, message = ARGV[2], ARGV[3]
 local sub = k_sub(id)
 local h = redis.call('HMGET', sub, 'state', 'pool', 'participant', 'grader')
@@ -25,6 +26,8 @@ end
 local now = clock()
 redis.call('HSET', sub, 'state', 'CANCELLED', 'message', message, 'lease_until', 0)
 redis.call('SADD', K_OUTBOX, id)
-count_stat(h[2], now, 'finished')
+if state == 'RUNNING' then
+    count_stat(h[2], now, 'finished')
+end
 emit(id, make_event('CANCELLED', message, nil, now))
 return { state, grader }
