@@ -109,8 +109,11 @@ int broker_app_start(struct broker_app *a, uv_loop_t *loop, const struct config 
         .max_upload = cfg->max_upload,
     };
     broker_init(&a->broker, loop, &bc, a->reg, a->rq, sio, secret);
-    if (blob_store_init(&a->broker.blobs, loop, cfg->data_dir) != 0)
+    if (blob_store_init(&a->broker.blobs, loop, cfg->data_dir) != 0) {
+        if (a->has_redis_proc)
+            redis_proc_stop(&a->redis); /* SIGTERM now: not left running after we exit */
         return -1;
+    }
     broker_http_install(&a->broker, http);
     sio_server_set_origins(sio, &cfg->allowed_origins);
     web_routes_install(http);

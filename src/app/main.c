@@ -123,15 +123,17 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     app.loop = uv_default_loop();
     setup(&app);
-    if (!app.cfg.conformance &&
-        broker_app_start(&app.broker, app.loop, &app.cfg, app.sio, &app.http) != 0)
-        return 1;
+    /* Listen first: a port in use is then found before the private redis-server starts (no
+     * request is served before the loop runs, after the broker is wired). */
     rc = http_server_listen(&app.http, app.cfg.host, app.cfg.port);
     if (rc != 0) {
         fprintf(stderr, "error: cannot listen on %s:%d: %s\n", app.cfg.host, app.cfg.port,
                 uv_strerror(rc));
         return 1;
     }
+    if (!app.cfg.conformance &&
+        broker_app_start(&app.broker, app.loop, &app.cfg, app.sio, &app.http) != 0)
+        return 1;
     log_info("main", "listening host=%s port=%d mode=%s", app.cfg.host, app.http.port,
              app.cfg.conformance ? "conformance" : "broker");
     printf("READY port=%d\n", app.http.port);

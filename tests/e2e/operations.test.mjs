@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { BROKER_BIN, STEADY_TIMINGS, assertScoredOnce, cid, createEnv, until } from './harness.mjs';
+import { BROKER_BIN, Broker, STEADY_TIMINGS, assertScoredOnce, cid, createEnv, redisPids, until } from './harness.mjs';
+import net from 'node:net';
 
 let env;
 const who = {};
@@ -315,6 +316,22 @@ test('a configuration file sets what flags set, and a bad line is named', async 
         assert.equal(result.code, 2);
         assert.match(result.stderr, /bad\.conf:2: bad setting ping-interval/);
     } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+test('a port in use stops the start before the private redis-server is started', async () => {
+    const taken = net.createServer();
+    await new Promise((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-port-'));
+    try {
+        const b = new Broker(dir, STEADY_TIMINGS);
+        b.port = taken.address().port;
+        await assert.rejects(b.start(), /cannot listen on 127\.0\.0\.1:\d+/);
+        assert.deepEqual(redisPids(dir), [], 'no redis-server left serving the data directory');
+        assert.equal(fs.existsSync(path.join(dir, 'redis')), false, 'redis-server was never started');
+    } finally {
+        taken.close();
         fs.rmSync(dir, { recursive: true, force: true });
     }
 });
