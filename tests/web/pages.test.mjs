@@ -255,3 +255,35 @@ test('index page lists the challenges; pages work on a phone-sized screen', asyn
         await context.close();
     });
 });
+
+test('keyboard only: the API key field is reached with Tab, Enter signs in, Sign out works from the keyboard; focus is visible', async () => {
+    await env.explain(async () => {
+        const { page, context, problems } = await openPage(browser);
+        await page.goto(`${env.url}/challenges/demo/submit`);
+        await page.locator('#connection', { hasText: 'Live' }).waitFor();
+        const focused = () => page.evaluate(() => document.activeElement && document.activeElement.id);
+        let presses = 0;
+        while ((await focused()) !== 'api-key' && presses < 10) {
+            await page.keyboard.press('Tab');
+            presses++;
+        }
+        assert.equal(await focused(), 'api-key', 'the API key field is reachable with Tab');
+        const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+        assert.notEqual(outline, 'none', 'the focused field shows it');
+        await page.keyboard.type(bob.apiKey);
+        await page.keyboard.press('Enter');
+        await page.locator('#account').waitFor({ state: 'visible' });
+        assert.equal(await page.locator('#participant-name').textContent(), 'bob');
+        presses = 0;
+        while ((await focused()) !== 'signout-button' && presses < 20) {
+            await page.keyboard.press('Tab');
+            presses++;
+        }
+        assert.equal(await focused(), 'signout-button', 'Sign out is reachable with Tab');
+        await page.keyboard.press('Enter');
+        await page.locator('#signin').waitFor({ state: 'visible' });
+        assert.equal(await page.evaluate(() => sessionStorage.getItem('crowdai.session.demo')), null);
+        assert.deepEqual(problems, []);
+        await context.close();
+    });
+});
