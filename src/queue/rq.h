@@ -11,12 +11,11 @@
  *
  * Keys (prefix from rq_config, default "crowdai:"):
  *   sub:<id>            hash: pool participant state attempt max_attempts token grader payload
- *                       time_limit_ms started_at lease_until seq result message queued_at
- *                       (queued_at: Redis time (ms) it last entered its queue, at enqueue or
- *                       when queued again)
+ *                       time_limit_ms started_at lease_until seq result message
  *   pool:<pool>:p:<participant>   list of queued submission ids (FIFO per participant)
  *   pool:<pool>:ring    list of participants with queued work (round robin)
- *   pool:<pool>:order   zset submission id -> queued_at (queue positions, oldest queued job)
+ *   pool:<pool>:order   zset submission id -> Redis time (ms) it last entered the queue, at
+ *                       enqueue or when queued again (queue positions, oldest queued job)
  *   pool:<pool>:leases  zset submission id -> lease expiry (ms)
  *   pool:<pool>:graders zset grader id -> presence expiry (ms), from every broker
  *   pool:<pool>:capacity  hash grader id -> announced capacity (members of graders only)

@@ -71,12 +71,15 @@ end
 
 -- Counts transitions of a pool's jobs in the counters of the current minute of `now` (ms):
 -- each further argument is a field to bump ('finished', 'retried' or 'dead').
+-- The expiry is set when a field is first bumped in that minute (at most three times a
+-- minute), not at every job.
 local function count_stat(pool, now, ...)
     local key = k_stats(pool, math.floor(now / 60000))
     for _, field in ipairs({ ... }) do
-        redis.call('HINCRBY', key, field, 1)
+        if redis.call('HINCRBY', key, field, 1) == 1 then
+            redis.call('EXPIRE', key, STATS_KEPT_S)
+        end
     end
-    redis.call('EXPIRE', key, STATS_KEPT_S)
 end
 
 -- A retry waits in "delayed" until due (ms), and in its pool's share of it.
@@ -219,8 +222,8 @@ end
 
 -- Queues a submission at the tail (new work) or the head (work given back) of its
 -- participant's list. A participant is in the ring exactly when its list is not empty.
--- The time it (re)entered the queue is its score in the pool's order and its queued_at:
--- a job queued again starts waiting anew (stats.lua's age of the oldest queued job).
+-- The time it (re)entered the queue is its score in the pool's order: a job queued again
+-- starts waiting anew (stats.lua's age of the oldest queued job).
 local function push_queue(pool, participant, id, now, at_head)
     local list = k_plist(pool, participant)
     local push = at_head and 'LPUSH' or 'RPUSH'
@@ -228,7 +231,6 @@ local function push_queue(pool, participant, id, now, at_head)
         redis.call(push, k_ring(pool), participant)
     end
     redis.call('ZADD', k_order(pool), now, id)
-    redis.call('HSET', k_sub(id), 'queued_at', now)
 end
 
 -- Deletes the dead-letter entries of a submission; returns how many there were.
