@@ -240,7 +240,6 @@ test('index page lists the challenges; pages work on a phone-sized screen', asyn
         await page.goto(`${env.url}/`);
         await page.getByRole('link', { name: 'Demo <Challenge>' }).waitFor();
         assert.equal(await page.getByRole('link', { name: 'Idle challenge' }).count(), 1);
-        await screenshot(page, 'index-phone');
         for (const path of ['/', '/challenges/demo', '/challenges/demo/submit', '/status']) {
             await page.goto(`${env.url}${path}`);
             await page.locator('#connection', { hasText: 'Live' }).waitFor();
@@ -249,8 +248,8 @@ test('index page lists the challenges; pages work on a phone-sized screen', asyn
             // Every form control has a label.
             const unlabelled = await page.$$eval('input', (inputs) => inputs.filter((i) => i.labels.length === 0).map((i) => i.id));
             assert.deepEqual(unlabelled, [], `${path}: inputs without a label`);
+            await screenshot(page, `phone${path.replace(/\//g, '-').replace(/-$/, '') || '-index'}`);
         }
-        await screenshot(page, 'status-phone');
         assert.deepEqual(problems, []);
         await context.close();
     });
