@@ -43,14 +43,19 @@
       el("dt", {}, label), el("dd", { "data-figure": name }, String(value)));
   }
 
+  function onlineText(p) {
+    if (p.graders_online > 0)
+      return `${p.graders_online} grader${p.graders_online === 1 ? "" : "s"} online, capacity ${p.capacity}`;
+    if (p.gen2_bridge) return "Graded by crowdAI Gen-2 graders through the broker's bridge.";
+    return "No grader online: submissions wait in the queue.";
+  }
+
   function poolCard(p) {
-    const online = p.graders_online > 0;
+    const online = p.graders_online > 0 || p.gen2_bridge;
     return el("section", { className: "card pool", "data-pool": p.pool, "aria-label": `Pool ${p.pool}` },
       el("h2", {}, p.pool),
       el("p", { className: "muted" }, p.challenges.length ? `Grades ${p.challenges.join(", ")}` : ""),
-      el("p", { className: online ? "ok" : "warning" },
-        online ? `${p.graders_online} grader${p.graders_online === 1 ? "" : "s"} online, capacity ${p.capacity}`
-               : "No grader online: submissions wait in the queue."),
+      el("p", { className: online ? "ok" : "warning", "data-figure": "online" }, onlineText(p)),
       el("dl", { className: "figures" },
         figure("Graders online", p.graders_online, "graders_online"),
         figure("Capacity", p.capacity, "capacity"),

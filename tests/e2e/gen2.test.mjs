@@ -258,3 +258,13 @@ test('a Gen-2 grader that takes the job and never answers: TIMEOUT at the time l
         await factory.stop();
     }
 });
+
+test('queue_status says the pool is graded through the Gen-2 bridge', async () => {
+    const p = await env.participant(who.ann, 'ieee');
+    const st = await p.call('queue_status', {});
+    assert.equal(st.ok, true, JSON.stringify(st));
+    const pool = st.pools.find((x) => x.pool === 'gen2-pool');
+    assert.ok(pool, JSON.stringify(st.pools));
+    assert.equal(pool.gen2_bridge, true);
+    assert.deepEqual(pool.challenges, ['ieee']);
+});

@@ -128,6 +128,7 @@ test('queue_status: every pool of a challenge, with public figures only', async 
     assert.equal(shared.graders_online, 0);
     assert.equal(shared.capacity, 0);
     assert.equal(shared.running, 0);
+    assert.equal(shared.gen2_bridge, false);
     assert.equal(typeof shared.oldest_queued_seconds, 'number');
     assert.equal(shared.finished_per_minute.length, 60);
     assert.ok(!JSON.stringify(st).includes('ann') && !JSON.stringify(st).includes('ben'), 'no participant in the figures');
