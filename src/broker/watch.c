@@ -20,7 +20,9 @@ struct replay {
     struct watchers *w;
     int64_t sub_id;
     struct sio_socket *sock;
-    int read_any; /* an event of this replay was read */
+    uint64_t gen;  /* the entry's replay_gen when it started */
+    int64_t after; /* it reads the events after this seq */
+    int read_any;  /* an event of this replay was read */
 };
 
 static void key_of(int64_t sub_id, char key[24])
@@ -33,6 +35,7 @@ void watchers_init(struct watchers *w, struct rq *rq)
     strmap_init(&w->by_sub);
     w->rq = rq;
     w->count = 0;
+    w->next_gen = 0;
 }
 
 static void entry_free(struct watch_entry *e);
@@ -109,11 +112,14 @@ static void on_replay_event(void *ud, const char *err, const struct rq_event *ev
 {
     struct replay *r = ud;
     struct watch_entry *e = find_entry(r->w, r->sub_id, r->sock);
+    if (e != NULL && e->replay_gen != r->gen)
+        e = NULL; /* superseded (the watch was aimed again, or another socket took its place) */
     if (ev != NULL) {
         /* The stream keeps the latest ~1,000 events of a submission: when the first one read
          * is past the gap, the missing ones are gone for good; go on from there (the client
          * sees seq jump) instead of waiting for them forever. */
-        if (e != NULL && err == NULL && !r->read_any && ev->seq > e->last_seq + 1) {
+        if (e != NULL && err == NULL && !r->read_any && ev->seq > r->after + 1 &&
+            e->last_seq == r->after) {
             log_info("broker", "events trimmed sub=%" PRId64 " resuming at seq=%" PRId64, r->sub_id,
                      ev->seq);
             e->last_seq = ev->seq - 1;
@@ -127,11 +133,15 @@ static void on_replay_event(void *ud, const char *err, const struct rq_event *ev
     }
     /* The end of the replay. */
     if (e != NULL) {
+        int again = e->replay_again;
         e->replaying = 0;
+        e->replay_again = 0;
         if (err != NULL)
             log_warn("broker", "event replay failed sub=%" PRId64 " err=\"%s\"", r->sub_id, err);
-        else if (e->seen_during > e->last_seq)
-            start_replay(r->w, e, r->sub_id); /* events came while we read */
+        /* Events came while we read; or the live feed was re-established meanwhile (events
+         * published while it was down may be missing from what was read): once more, once. */
+        if ((err == NULL && e->seen_during > e->last_seq) || again)
+            start_replay(r->w, e, r->sub_id);
     }
     free(r);
 }
@@ -143,6 +153,9 @@ static void start_replay(struct watchers *w, struct watch_entry *e, int64_t sub_
     r->sub_id = sub_id;
     r->sock = e->sock;
     r->read_any = 0;
+    r->after = e->last_seq;
+    r->gen = ++w->next_gen;
+    e->replay_gen = r->gen;
     e->replaying = 1;
     e->seen_during = 0;
     rq_events(w->rq, sub_id, e->last_seq, on_replay_event, r);
@@ -177,8 +190,7 @@ static struct watch_entry *entry_new(struct watchers *w, int64_t sub_id, struct 
 void watchers_add(struct watchers *w, int64_t sub_id, struct sio_socket *sock, int64_t after_seq)
 {
     struct watch_entry *e = entry_new(w, sub_id, sock, after_seq);
-    if (!e->replaying)
-        start_replay(w, e, sub_id);
+    start_replay(w, e, sub_id); /* supersedes one in flight, aimed at the old after_seq */
 }
 
 void watchers_add_sink(struct watchers *w, int64_t sub_id, struct sio_socket *sock,
@@ -188,8 +200,7 @@ void watchers_add_sink(struct watchers *w, int64_t sub_id, struct sio_socket *so
     if (e->sink != NULL && e->sink != sink && e->sink->gone != NULL)
         e->sink->gone(e->sink);
     e->sink = sink;
-    if (!e->replaying)
-        start_replay(w, e, sub_id);
+    start_replay(w, e, sub_id);
 }
 
 static void drop_list_if_empty(struct watchers *w, const char *key, struct watch_list *l)
@@ -234,6 +245,8 @@ static void resync_list(const char *key, void *value, void *ud)
     for (size_t i = 0; i < l->n; i++) {
         if (!l->entries[i]->replaying)
             start_replay(w, l->entries[i], l->sub_id);
+        else
+            l->entries[i]->replay_again = 1;
     }
 }
 

@@ -28,12 +28,15 @@ struct watch_entry {
     int64_t last_seq;        /* last seq sent to this socket */
     int replaying;           /* a replay query is in flight */
     int64_t seen_during;     /* highest live seq ignored while replaying */
+    uint64_t replay_gen;     /* the replay in flight that counts (older ones are ignored) */
+    int replay_again;        /* replay once more when this one ends (a resync came) */
 };
 
 struct watchers {
     struct strmap by_sub; /* decimal submission id -> struct watch_list */
     struct rq *rq;
     size_t count;
+    uint64_t next_gen; /* replay generations, unique per watchers */
 };
 
 void watchers_init(struct watchers *w, struct rq *rq);

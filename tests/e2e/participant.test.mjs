@@ -232,3 +232,30 @@ test('watch of a submission whose oldest events were trimmed goes on from the ol
     assertStream(late.events(sub), replayed[0].seq);
     assert.equal(late.events(sub).at(-1).type, 'COMPLETE');
 });
+
+test('watch aimed again while its replay is in flight replays from the new point, nothing lost', async () => {
+    const g = await env.grader({ pools: ['watch-pool'], name: 'reaimed' });
+    const p = await env.participant(who.alice, 'watch');
+    const plan = [{ ticks: 60, every: 0 }, { pause: 'end' }, { complete: 0.25 }];
+    const ack = await p.submitOk({ client_submission_id: cid('reaim'), data: { plan } });
+    const sub = ack.submission_id;
+    await until(() => g.reports(sub, 'progress').length === 60, { what: '60 progress reports' });
+    const total = p.lastSeq(sub);
+    const other = await env.participant(who.alice, 'watch');
+    // Both calls leave before either is answered: the first replay is still in flight.
+    const [a, b] = await Promise.all([other.watch(sub, 50), other.watch(sub, 0)]);
+    assert.equal(a.ok, true, JSON.stringify(a));
+    assert.equal(b.ok, true, JSON.stringify(b));
+    await until(() => other.events(sub).filter((e) => e.seq === total).length >= 1 && other.events(sub).some((e) => e.seq === 1),
+        { what: 'the replay from the start' });
+    await until(() => {
+        const seqs = other.events(sub).map((e) => e.seq);
+        const from = seqs.lastIndexOf(1);
+        return from >= 0 && seqs.length - from === total ? true : undefined;
+    }, { what: `seq 1..${total} after the second watch` });
+    const seqs = other.events(sub).map((e) => e.seq);
+    const tail = seqs.slice(seqs.lastIndexOf(1));
+    assert.deepEqual(tail, Array.from({ length: total }, (_, i) => i + 1));
+    g.resume(sub, 'end');
+    await other.waitEvent(sub, (e) => e.type === 'COMPLETE');
+});
