@@ -64,8 +64,9 @@ static int already_finished(struct cli_command *c, long long id)
     return rc;
 }
 
-static int cancel(struct cli_command *c, long long id)
+static int cancel(struct cli_command *c, const char *challenge, long long id)
 {
+    (void)challenge;
     json_t *ack = NULL;
     json_t *args = json_pack("{s:I}", "submission_id", (json_int_t)id);
     int rc = cli_session_call_auth(&c->session, "cancel", args, &ack);
@@ -83,27 +84,6 @@ static int cancel(struct cli_command *c, long long id)
 
 int cli_cmd_cancel(int argc, char **argv)
 {
-    const char *id_text = NULL;
-    const char *challenge_flag = NULL;
-    long long id = 0;
-    char challenge[CLI_CHALLENGE_MAX];
-    struct cli_command c = {.name = "cancel"};
-    const struct cli_opt opts[] = {
-        {"challenge", CLI_OPT_TEXT, &challenge_flag, 0, 0, CLI_CHALLENGE_MAX - 1},
-        {NULL, CLI_OPT_FLAG, NULL, 0, 0, 0},
-    };
-    struct cli_command_line cl = {"cancel", opts, &c.common, &id_text, 1, 0};
-    if (cli_args_parse(&cl, argc, argv) != 0)
-        return CLI_EXIT_USAGE;
-    if (c.common.help) {
-        fputs(help, stdout);
-        return CLI_EXIT_OK;
-    }
-    if (cl.n_positional != 1 || cli_parse_id(id_text, &id) != 0)
-        return cli_usage_error("cancel", "give the submission ID (a number) to cancel.");
-    int rc = cli_command_open_submission(&c, challenge_flag, id, CLI_RECONNECT_DEFAULT_S, challenge,
-                                         sizeof(challenge));
-    if (rc == 0)
-        rc = cancel(&c, id);
-    return cli_command_end(&c, rc);
+    return cli_command_on_submission("cancel", argc, argv, help,
+                                     "give the submission ID (a number) to cancel.", cancel);
 }

@@ -123,25 +123,8 @@ static int list(struct cli_command *c, const char *challenge)
 
 static int run_consent(int argc, char **argv)
 {
-    const char *id_text = NULL;
-    const char *challenge_flag = NULL;
-    long long id = 0;
-    char challenge[CLI_CHALLENGE_MAX];
-    struct cli_command c = {.name = "code consent"};
-    const struct cli_opt opts[] = {
-        {"challenge", CLI_OPT_TEXT, &challenge_flag, 0, 0, CLI_CHALLENGE_MAX - 1},
-        {NULL, CLI_OPT_FLAG, NULL, 0, 0, 0},
-    };
-    struct cli_command_line cl = {"code consent", opts, &c.common, &id_text, 1, 0};
-    if (cli_args_parse(&cl, argc, argv) != 0)
-        return CLI_EXIT_USAGE;
-    if (cl.n_positional != 1 || cli_parse_id(id_text, &id) != 0)
-        return cli_usage_error("code consent", "give the submission ID (a number).");
-    int rc = cli_command_open_submission(&c, challenge_flag, id, CLI_RECONNECT_DEFAULT_S, challenge,
-                                         sizeof(challenge));
-    if (rc == 0)
-        rc = consent(&c, challenge, id);
-    return cli_command_end(&c, rc);
+    return cli_command_on_submission("code consent", argc, argv, NULL,
+                                     "give the submission ID (a number).", consent);
 }
 
 static int run_list(int argc, char **argv)

@@ -94,3 +94,31 @@ int cli_command_open_submission(struct cli_command *c, const char *challenge_fla
         rc = cli_command_authenticate(c, challenge);
     return rc;
 }
+
+int cli_command_on_submission(const char *name, int argc, char **argv, const char *help,
+                              const char *missing_id, cli_submission_fn run)
+{
+    const char *id_text = NULL;
+    const char *challenge_flag = NULL;
+    long long id = 0;
+    char challenge[CLI_CHALLENGE_MAX];
+    struct cli_command c = {.name = name};
+    const struct cli_opt opts[] = {
+        {"challenge", CLI_OPT_TEXT, &challenge_flag, 0, 0, CLI_CHALLENGE_MAX - 1},
+        {NULL, CLI_OPT_FLAG, NULL, 0, 0, 0},
+    };
+    struct cli_command_line cl = {name, opts, &c.common, &id_text, 1, 0};
+    if (cli_args_parse(&cl, argc, argv) != 0)
+        return CLI_EXIT_USAGE;
+    if (help != NULL && c.common.help) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (cl.n_positional != 1 || cli_parse_id(id_text, &id) != 0)
+        return cli_usage_error(name, "%s", missing_id);
+    int rc = cli_command_open_submission(&c, challenge_flag, id, CLI_RECONNECT_DEFAULT_S, challenge,
+                                         sizeof(challenge));
+    if (rc == 0)
+        rc = run(&c, challenge, id);
+    return cli_command_end(&c, rc);
+}

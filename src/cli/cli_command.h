@@ -39,6 +39,13 @@ int cli_command_challenge_of(struct cli_command *c, const char *flag, long long 
  * challenge, the connection, authentication. Returns 0 or an exit status. */
 int cli_command_open_submission(struct cli_command *c, const char *challenge_flag, long long id,
                                 long reconnect_timeout_s, char *challenge, size_t len);
+/* What a command about one submission runs once it is open. Returns an exit status. */
+typedef int (*cli_submission_fn)(struct cli_command *c, const char *challenge, long long id);
+/* The whole of `NAME ID [--challenge C]` (no other option): parses, prints help (when help is
+ * not NULL and --help was given), says missing_id on a bad ID, opens the submission, runs run
+ * and ends the command. Returns the exit status. */
+int cli_command_on_submission(const char *name, int argc, char **argv, const char *help,
+                              const char *missing_id, cli_submission_fn run);
 /* Reports rc (a session result: refusal, problem, Ctrl-C) and returns it. */
 int cli_command_fail(struct cli_command *c, int rc);
 /* Disconnects and frees; returns status. */
