@@ -187,23 +187,15 @@ static void on_my_submissions(struct sio_socket *sock, const struct sio_event *e
 
 /* ---- queue_status ---- */
 
-static struct web_status_cache *status_cache(struct broker *b)
-{
-    if (b->status_cache == NULL)
-        b->status_cache = xcalloc(1, sizeof(*b->status_cache));
-    return b->status_cache;
-}
-
 static void answer_waiting(struct broker *b, int ok)
 {
-    struct web_status_cache *sc = status_cache(b);
+    struct web_status_cache *sc = b->status_cache;
     for (size_t i = 0; i < sc->nwaiting; i++) {
         struct wcall *c = sc->waiting[i];
         struct sio_socket *sock = c->ps->sock;
         if (sock != NULL && ok) {
             /* The cached text is the ack's whole argument. */
-            if (c->ack_id != SIO_NO_ACK)
-                sio_socket_ack(sock, c->ack_id, sc->answer, strlen(sc->answer), NULL, 0);
+            sio_socket_ack(sock, c->ack_id, sc->answer, strlen(sc->answer), NULL, 0);
         } else if (sock != NULL) {
             reply_error(sock, c->ack_id, "QUEUE_UNAVAILABLE",
                         "The queue's figures could not be read just now. Try again shortly.", NULL);
@@ -224,7 +216,7 @@ static json_t *minutes_json(const int64_t *per_minute)
 
 static void status_finish(struct broker *b, int ok)
 {
-    struct web_status_cache *sc = status_cache(b);
+    struct web_status_cache *sc = b->status_cache;
     if (ok) {
         json_t *pools = json_array();
         const char *name;
@@ -248,7 +240,6 @@ static void status_finish(struct broker *b, int ok)
 struct pool_query {
     struct broker *b;
     char pool[64];
-    int failed;
 };
 
 static void on_pool_stats(void *ud, const char *err, const struct rq_pool_stats *st)
@@ -297,7 +288,7 @@ static json_t *pool_entry(json_t *pools, const char *name)
 
 static void query_pools(struct broker *b)
 {
-    struct web_status_cache *sc = status_cache(b);
+    struct web_status_cache *sc = b->status_cache;
     const char *name;
     json_t *pool;
     sc->failed = 0;
@@ -338,7 +329,7 @@ static void on_status_challenge(void *ud, const struct reg_challenge *ch, int co
 static void on_queue_status(struct sio_socket *sock, const struct sio_event *ev, void *ud)
 {
     struct broker *b = ud;
-    struct web_status_cache *sc = status_cache(b);
+    struct web_status_cache *sc = b->status_cache;
     if (ev->ack_id == SIO_NO_ACK)
         return; /* nobody to answer */
     if (sc->answer != NULL && broker_now() - sc->at < STATUS_CACHE_MS) {
@@ -360,6 +351,7 @@ static void on_queue_status(struct sio_socket *sock, const struct sio_event *ev,
 void web_calls_install(struct broker *b)
 {
     struct sio_namespace *nsp = b->participants;
+    b->status_cache = xcalloc(1, sizeof(*b->status_cache));
     sio_namespace_on(nsp, "challenges", on_challenges, b);
     sio_namespace_on(nsp, "challenge", on_challenge, b);
     sio_namespace_on(nsp, "my_submissions", on_my_submissions, b);
