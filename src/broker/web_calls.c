@@ -15,6 +15,7 @@
 
 #define STATUS_CACHE_MS      2000
 #define STATUS_MAX_POOLS     64
+#define STATUS_MAX_WAITING   4096 /* calls waiting for the figures being gathered */
 #define MY_SUBMISSIONS_LIMIT 100
 
 /* One call in flight. */
@@ -334,6 +335,11 @@ static void on_queue_status(struct sio_socket *sock, const struct sio_event *ev,
         return; /* nobody to answer */
     if (sc->answer != NULL && broker_now() - sc->at < STATUS_CACHE_MS) {
         sio_socket_ack(sock, ev->ack_id, sc->answer, strlen(sc->answer), NULL, 0);
+        return;
+    }
+    if (sc->nwaiting == STATUS_MAX_WAITING) {
+        reply_error(sock, ev->ack_id, "BUSY",
+                    "Too many status requests at once. Try again in a moment.", NULL);
         return;
     }
     if (sc->nwaiting == sc->waiting_alloc) {
